@@ -1,0 +1,285 @@
+"""An item's state, as folded from its events, and what it is waiting for."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, computed_field
+
+from domain.commands import Attachment
+from domain.stages import Light, Stage
+from domain.vocabulary import Category, Priority, Source
+
+
+class Part(StrEnum):
+    """A unit's part in an item: 牵头 lead or 协办 co-unit."""
+
+    LEAD = "lead"
+    CO = "co"
+
+
+class AssignmentStatus(StrEnum):
+    """待签收 pending, 已签收 signed, 已退回 returned."""
+
+    PENDING = "pending"
+    SIGNED = "signed"
+    RETURNED = "returned"
+
+
+class Assignment(BaseModel):
+    """One unit's assignment on the item; its sign-for clock starts at `issued_at`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    unit: str
+    part: Part
+    status: AssignmentStatus = AssignmentStatus.PENDING
+    issued_at: datetime
+    sign_for_due: datetime
+    signed_at: datetime | None = None
+    return_reason: str | None = None
+
+
+class Milestone(BaseModel):
+    """A 时间节点 of the approved plan."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    due: datetime
+    done_at: datetime | None = None
+
+
+class PlanStatus(StrEnum):
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class Plan(BaseModel):
+    """The lead unit's work plan (工作方案)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    measures: str
+    milestones: tuple[Milestone, ...]
+    status: PlanStatus
+    submitted_at: datetime
+    version: int
+
+
+class ExtensionRequest(BaseModel):
+    """A pending request for a later deadline."""
+
+    model_config = ConfigDict(frozen=True)
+
+    unit: str
+    new_deadline: datetime
+    reason: str
+    requested_at: datetime
+
+
+class ReportStatus(StrEnum):
+    NONE = "none"
+    SUBMITTED = "submitted"
+    SENT_BACK = "sent_back"
+
+
+class PendingStep(BaseModel):
+    """A step the item waits for: who must act, by when."""
+
+    model_config = ConfigDict(frozen=True)
+
+    step: str
+    label: str
+    actor: str
+    due: datetime | None
+
+
+class ItemState(BaseModel):
+    """Everything the loop knows about one item; built only by folding events."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = ""
+    number: str = ""
+    opened: bool = False
+    title: str = ""
+    requirements: str = ""
+    source: Source | None = None
+    category: Category | None = None
+    priority: Priority | None = None
+    tags: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    supervisor: str = ""
+    leader: str = ""
+    lead_unit: str = ""
+    co_units: tuple[str, ...] = ()
+    assignments: dict[str, Assignment] = {}
+    returns: dict[str, int] = {}
+    stage: Stage = Stage.DEPLOY
+    light: Light = Light.GREEN
+    deadline: datetime | None = None
+    plan: Plan | None = None
+    plan_due: datetime | None = None
+    percent: int = 0
+    extension: ExtensionRequest | None = None
+    completion_due: datetime | None = None
+    report_status: ReportStatus = ReportStatus.NONE
+    report_due: datetime | None = None
+    sign_off_due: datetime | None = None
+    evaluation_due: datetime | None = None
+    rectify_rounds: int = 0
+    reopen_rounds: int = 0
+    cancel_reason: str | None = None
+    opened_at: datetime | None = None
+    closed_at: datetime | None = None
+    updated_at: datetime | None = None
+    last_seq: int = 0
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def pending(self) -> tuple[PendingStep, ...]:
+        """The steps the item is waiting for now, each with its due instant."""
+        return waiting_for(self)
+
+    def units(self) -> tuple[str, ...]:
+        """Every currently assigned unit, lead first."""
+        return (self.lead_unit, *self.co_units)
+
+
+def _unit_label(state: ItemState, unit: str) -> str:
+    part = "牵头单位" if unit == state.lead_unit else "协办单位"
+    return f"{part} {unit}"
+
+
+def waiting_for(state: ItemState) -> tuple[PendingStep, ...]:
+    """What the item waits for, derived from its state (empty once closed or cancelled)."""
+    if not state.opened or not state.stage.is_open:
+        return ()
+    steps: list[PendingStep] = []
+    if state.stage is Stage.DEPLOY:
+        steps.extend(_deploy_steps(state))
+    elif state.stage is Stage.IMPLEMENT:
+        steps.extend(_implement_steps(state))
+    elif state.stage is Stage.INSPECT:
+        steps.append(
+            PendingStep(
+                step="inspect", label="督查室检查验收 / inspection", actor="督查室 / supervisor", due=None
+            )
+        )
+    elif state.stage is Stage.REPORT:
+        if state.report_status is ReportStatus.SUBMITTED:
+            steps.append(
+                PendingStep(
+                    step="sign_off",
+                    label="责任领导审阅签批 / leader sign-off",
+                    actor=f"责任领导 {state.leader}",
+                    due=state.sign_off_due,
+                )
+            )
+        else:
+            steps.append(
+                PendingStep(
+                    step="submit_report",
+                    label="督查室报送报告 / report",
+                    actor="督查室 / supervisor",
+                    due=state.report_due,
+                )
+            )
+    elif state.stage is Stage.EVALUATE:
+        steps.append(
+            PendingStep(
+                step="evaluate",
+                label="跟踪问效评估 / evaluation",
+                actor="督查室 / supervisor",
+                due=state.evaluation_due,
+            )
+        )
+    return tuple(steps)
+
+
+def _deploy_steps(state: ItemState) -> list[PendingStep]:
+    steps: list[PendingStep] = []
+    for unit in state.units():
+        assignment = state.assignments[unit]
+        if assignment.status is AssignmentStatus.PENDING:
+            steps.append(
+                PendingStep(
+                    step=f"sign_for:{unit}",
+                    label="签收 / sign for",
+                    actor=_unit_label(state, unit),
+                    due=assignment.sign_for_due,
+                )
+            )
+        elif assignment.status is AssignmentStatus.RETURNED:
+            steps.append(
+                PendingStep(
+                    step="reassign",
+                    label=f"改派（{unit} 已退回）/ reassign",
+                    actor="督查室 / supervisor",
+                    due=None,
+                )
+            )
+    if state.plan is not None and state.plan.status is PlanStatus.SUBMITTED:
+        steps.append(
+            PendingStep(
+                step="approve_plan",
+                label="审核工作方案 / plan approval",
+                actor="督查室 / supervisor",
+                due=None,
+            )
+        )
+    else:
+        steps.append(
+            PendingStep(
+                step="submit_plan",
+                label="报送工作方案 / work plan",
+                actor=_unit_label(state, state.lead_unit),
+                due=state.plan_due,
+            )
+        )
+    return steps
+
+
+def _implement_steps(state: ItemState) -> list[PendingStep]:
+    steps: list[PendingStep] = []
+    if state.plan is not None:
+        steps.extend(
+            PendingStep(
+                step=f"milestone:{m.name}",
+                label=f"时间节点「{m.name}」/ milestone",
+                actor=_unit_label(state, state.lead_unit),
+                due=m.due,
+            )
+            for m in state.plan.milestones
+            if m.done_at is None
+        )
+    if state.extension is not None:
+        steps.append(
+            PendingStep(
+                step="decide_extension",
+                label="审批延期申请 / extension decision",
+                actor="督查室 / supervisor",
+                due=None,
+            )
+        )
+    steps.append(
+        PendingStep(
+            step="claim_completion",
+            label="申报办结 / completion claim",
+            actor=_unit_label(state, state.lead_unit),
+            due=state.completion_due,
+        )
+    )
+    return steps
+
+
+def describe_waiting(state: ItemState) -> str:
+    """One sentence for a 409: the stage and what the item is waiting for."""
+    steps = waiting_for(state)
+    if not steps:
+        return f"该事项{state.stage.label}，不再等待任何办理 / the item is {state.stage.value}"
+    waits = "；".join(f"{s.actor}：{s.label}" for s in steps)
+    return f"该事项处于「{state.stage.label}」阶段，正在等待 {waits}"

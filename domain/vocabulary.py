@@ -1,0 +1,58 @@
+"""Closed vocabularies of an item's attributes, with their Chinese-first labels."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Source(StrEnum):
+    """Where the tracked item comes from (事项来源)."""
+
+    SUPERIOR_ASSIGNMENT = "superior_assignment"
+    MEETING_DECISION = "meeting_decision"
+    LEADER_INSTRUCTION = "leader_instruction"
+    KEY_DOCUMENT = "key_document"
+    PUBLIC_REPORT = "public_report"
+    SPECIAL_INSPECTION = "special_inspection"
+
+
+SOURCE_LABELS: dict[Source, str] = {
+    Source.SUPERIOR_ASSIGNMENT: "上级交办",
+    Source.MEETING_DECISION: "会议决定",
+    Source.LEADER_INSTRUCTION: "领导批示",
+    Source.KEY_DOCUMENT: "重要文件",
+    Source.PUBLIC_REPORT: "群众反映",
+    Source.SPECIAL_INSPECTION: "专项督查",
+}
+
+
+class Category(StrEnum):
+    """The item's category; with priority it chooses the escalation policy."""
+
+    MAJOR_POLICY = "major_policy"
+    MAJOR_FUNDS = "major_funds"
+    MAJOR_PROJECT = "major_project"
+    OTHER = "other"
+
+
+CATEGORY_LABELS: dict[Category, str] = {
+    Category.MAJOR_POLICY: "重大政策",
+    Category.MAJOR_FUNDS: "重大资金",
+    Category.MAJOR_PROJECT: "重大项目",
+    Category.OTHER: "其他",
+}
+
+
+class Priority(StrEnum):
+    """How pressing the item is (一般 / 重要 / 紧急)."""
+
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+PRIORITY_LABELS: dict[Priority, str] = {
+    Priority.NORMAL: "一般",
+    Priority.HIGH: "重要",
+    Priority.URGENT: "紧急",
+}
