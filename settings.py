@@ -1,0 +1,45 @@
+"""Every knob in one place, with safe embedded defaults (pydantic-settings, env prefix none)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "duban-embedded-demo-secret-change-me"  # noqa: S105 — refused in production
+
+
+class Settings(BaseSettings):
+    """Read from the environment (and `.env`); names match DESIGN.md (DATABASE_URL, TEMPORAL_ADDRESS)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["embedded", "production", "test"] = "embedded"
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "duban-items"
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    temporal_ui_port: int = 8233
+    jwt_secret: str = DEFAULT_SECRET
+    jwt_ttl_hours: int = 12
+    log_level: str = "INFO"
+    log_format: Literal["auto", "console", "json"] = "auto"
+    seed_demo_org: bool = Field(default=True, description="load the demo org into an empty database")
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Settings:
+        if self.environment == "production" and self.jwt_secret == DEFAULT_SECRET:
+            raise ValueError("JWT_SECRET must be set in production (the embedded demo secret is public)")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """DATABASE_URL, or the embedded SQLite file under the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'duban.db').resolve()}"

@@ -1,0 +1,80 @@
+"""One serializable type per message of SupervisionItemWorkflow (update, query, activity)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.events import RecordedEvent
+from domain.people import Actor
+from domain.policy import ComputedDues
+from domain.state import ItemState
+
+ACT_UPDATE = "act"
+STATE_QUERY = "state"
+
+
+def workflow_id_for(item_id: str) -> str:
+    """The deterministic workflow id of an item: one item, one workflow."""
+    return f"item-{item_id}"
+
+
+class ItemStart(BaseModel):
+    """The workflow's input: only the item id; the `open` action brings the content."""
+
+    model_config = ConfigDict(frozen=True)
+
+    item_id: str
+
+
+class ActionRequest(BaseModel):
+    """A person's action on an item, as the API hands it to the workflow.
+
+    `body` is the action's command fields (validated against `domain.commands.ACTIONS`);
+    `dues` are the instants computed outside the workflow for this action.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    action: str
+    actor: Actor
+    body: dict[str, Any] = Field(default_factory=dict)
+    dues: ComputedDues = ComputedDues()
+
+
+class ActionResult(BaseModel):
+    """The item's state after the action, and the events it recorded."""
+
+    model_config = ConfigDict(frozen=True)
+
+    state: ItemState
+    events: list[RecordedEvent]
+
+
+class AppendEvents(BaseModel):
+    """Activity input: events of one item to append to the audit log, in seq order."""
+
+    model_config = ConfigDict(frozen=True)
+
+    events: list[RecordedEvent]
+
+
+class AppendOutcome(BaseModel):
+    """Activity result: how many rows were new and the chain head afterwards."""
+
+    model_config = ConfigDict(frozen=True)
+
+    appended: int
+    already_present: int
+    last_seq: int
+    last_hash: str
+
+
+class NumberRequest(BaseModel):
+    """Activity input: allocate (or find) the human number of an item, e.g. DB-2026-000123."""
+
+    model_config = ConfigDict(frozen=True)
+
+    item_id: str
+    year: int
