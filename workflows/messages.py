@@ -78,3 +78,7 @@ class NumberRequest(BaseModel):
 
     item_id: str
     year: int
+
+
+APPEND_EVENTS_ACTIVITY = "append_events"
+ALLOCATE_NUMBER_ACTIVITY = "allocate_number"

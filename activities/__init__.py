@@ -1,0 +1,1 @@
+"""Every side effect of the loop: audit append, numbering, calendar, notifications."""
