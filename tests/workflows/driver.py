@@ -1,0 +1,118 @@
+"""Drive an item's workflow the way the API does: update-with-start to open, updates to act."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+
+from domain.people import Actor, Role
+from domain.policy import compute_dues, weekends_only
+from domain.state import ItemState
+from workflows.item import SupervisionItemWorkflow
+from workflows.messages import ActionRequest, ActionResult, ItemStart, workflow_id_for
+
+SUPERVISOR = Actor(id="sup-zhang", role=Role.SUPERVISOR, unit="dcs", name="张督查")
+LEAD = Actor(id="fgw-li", role=Role.UNIT, unit="fgw", name="李发改")
+CO = Actor(id="czj-wu", role=Role.UNIT, unit="czj", name="吴财政")
+LEADER = Actor(id="leader-wang", role=Role.LEADER, name="王副市长")
+AUDITOR = Actor(id="audit-zhao", role=Role.AUDITOR, name="赵审计")
+
+
+def open_body(**overrides: Any) -> dict[str, Any]:
+    """A valid `open` body: lead unit fgw, co-unit czj, deadline a year ahead."""
+    deadline = datetime.now(UTC) + timedelta(days=365)
+    body: dict[str, Any] = {
+        "title": "推进老旧小区改造",
+        "requirements": "年内完成 30 个小区改造并报送成效",
+        "source": "meeting_decision",
+        "category": "major_project",
+        "priority": "high",
+        "lead_unit": "fgw",
+        "co_units": ["czj"],
+        "leader": "leader-wang",
+        "deadline": deadline.isoformat(),
+        "tags": ["民生"],
+    }
+    body.update(overrides)
+    return body
+
+
+@dataclass
+class ItemDriver:
+    """One item's workflow, acted on through the client as the API would."""
+
+    client: Client
+    task_queue: str
+    item_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    def request(self, action: str, actor: Actor, body: dict[str, Any] | None = None) -> ActionRequest:
+        """An action request with dues computed now on the weekends-only calendar."""
+        dues = compute_dues(datetime.now(UTC), weekends_only, "weekends-only (test)")
+        return ActionRequest(action=action, actor=actor, body=body or {}, dues=dues)
+
+    async def open(self, body: dict[str, Any] | None = None) -> ActionResult:
+        """Open the item: start its workflow and send `open` in one call."""
+        start = WithStartWorkflowOperation(
+            SupervisionItemWorkflow.run,
+            ItemStart(item_id=self.item_id),
+            id=workflow_id_for(self.item_id),
+            task_queue=self.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+        result: ActionResult = await self.client.execute_update_with_start_workflow(
+            SupervisionItemWorkflow.act,
+            self.request("open", SUPERVISOR, body or open_body()),
+            start_workflow_operation=start,
+        )
+        return result
+
+    async def act(self, action: str, actor: Actor, body: dict[str, Any] | None = None) -> ActionResult:
+        """Perform one action; raises WorkflowUpdateFailedError when refused."""
+        handle = self.client.get_workflow_handle(workflow_id_for(self.item_id))
+        result: ActionResult = await handle.execute_update(
+            SupervisionItemWorkflow.act, self.request(action, actor, body)
+        )
+        return result
+
+    async def state(self) -> ItemState:
+        """The workflow's own view of the item."""
+        handle = self.client.get_workflow_handle(workflow_id_for(self.item_id))
+        state: ItemState = await handle.query(SupervisionItemWorkflow.state)
+        return state
+
+
+def future(days: int) -> str:
+    """An ISO instant `days` from now."""
+    return (datetime.now(UTC) + timedelta(days=days)).isoformat()
+
+
+async def drive_to_implement(item: ItemDriver) -> None:
+    """Open, both units sign for, the plan (one milestone) is submitted and approved."""
+    await item.open()
+    await item.act("sign_for", LEAD)
+    await item.act("sign_for", CO)
+    await item.act(
+        "submit_plan",
+        LEAD,
+        {"measures": "分三批推进", "milestones": [{"name": "首批开工", "due": future(30)}]},
+    )
+    await item.act("approve_plan", SUPERVISOR, {"comment": "同意"})
+
+
+async def drive_to_closed(item: ItemDriver) -> None:
+    """The straight path from 立项 to 办结归档."""
+    await drive_to_implement(item)
+    await item.act(
+        "report_progress", LEAD, {"summary": "首批完成", "percent": 100, "milestones_done": ["首批开工"]}
+    )
+    await item.act("claim_completion", LEAD, {"summary": "全部完成"})
+    await item.act("inspect", SUPERVISOR, {"result": "pass", "findings": "属实"})
+    await item.act("submit_report", SUPERVISOR, {"summary": "已办结"})
+    await item.act("sign_off", LEADER, {"approve": True})
+    await item.act("evaluate", SUPERVISOR, {"effective": True, "rating": "good"})
