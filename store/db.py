@@ -1,0 +1,62 @@
+"""Engines and session factories, tuned per back-end."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+_BEGIN_OPTION = "duban_sqlite_begin"
+# Writers that read before they write (chain head, max serial) take SQLite's write lock at BEGIN;
+# a deferred transaction would fail with SQLITE_BUSY instead of waiting once another writer commits.
+WRITE_TRANSACTION: dict[str, Any] = {_BEGIN_OPTION: "BEGIN IMMEDIATE"}
+
+_SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=5000",
+)
+
+
+def _json_dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def make_engine(url: str) -> AsyncEngine:
+    """An async engine for `url`: SQLite (aiosqlite) with WAL and real transactions, or PostgreSQL."""
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, json_serializer=_json_dumps)
+        _configure_sqlite(engine)
+        return engine
+    return create_async_engine(url, json_serializer=_json_dumps, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # SQLAlchemy emits BEGIN itself (below): the driver's legacy mode never begins before a SELECT.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            for pragma in _SQLITE_PRAGMAS:
+                cursor.execute(pragma)
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql(connection.get_execution_options().get(_BEGIN_OPTION, "BEGIN"))
+
+
+def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """The session factory every store class takes; objects stay usable after commit."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def begin_write(session: AsyncSession) -> None:
+    """Start `session`'s transaction as a writer (BEGIN IMMEDIATE on SQLite, plain BEGIN elsewhere)."""
+    await session.connection(execution_options=WRITE_TRANSACTION)

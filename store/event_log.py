@@ -1,0 +1,303 @@
+"""The append-only, hash-chained audit log, and the read model kept in step with it."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from sqlalchemy import Row, func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain.events import RecordedEvent
+from domain.fold import fold
+from domain.state import ItemState
+from store.chain import ChainLink, ChainReport, ChainWalk
+from store.db import begin_write
+from store.errors import StoreError
+from store.hashing import GENESIS_HASH, chain_hash
+from store.projection import forget_read_model, stored_state, write_read_model
+from store.schema import audit_events
+
+__all__ = ["AppendReceipt", "ChainReport", "EventLog", "SeqConflict", "StoredEvent"]
+
+_APPEND_ATTEMPTS = 3
+_STREAM_BATCH = 500
+_CHAIN_FIELDS = frozenset({"recorded_at", "prev_hash", "hash"})
+# A row of _EVENT_COLUMNS.
+EventRow = Row[*tuple[Any, ...]]
+_EVENT_COLUMNS = (
+    audit_events.c.event_id,
+    audit_events.c.item_id,
+    audit_events.c.seq,
+    audit_events.c.type,
+    audit_events.c.stage,
+    audit_events.c.actor_id,
+    audit_events.c.actor_role,
+    audit_events.c.actor_unit,
+    audit_events.c.actor_name,
+    audit_events.c.occurred_at,
+    audit_events.c.recorded_at,
+    audit_events.c.payload,
+    audit_events.c.prev_hash,
+    audit_events.c.hash,
+)
+
+
+class StoredEvent(RecordedEvent):
+    """A recorded event as the log holds it: with DB time and its place in the chain."""
+
+    recorded_at: datetime
+    prev_hash: str
+    hash: str
+
+    def canonical(self) -> dict[str, Any]:
+        """The hashed JSON form: the RecordedEvent fields only, never the chain's own."""
+        return self.model_dump(mode="json", exclude=set(_CHAIN_FIELDS))
+
+
+class AppendReceipt(BaseModel):
+    """What an append did: new rows, rows already there (a retry), and the chain head after it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    appended: int
+    already_present: int
+    last_seq: int
+    last_hash: str
+
+
+class SeqConflict(StoreError):
+    """An event's seq is not the chain head + 1, or an existing event id carries different content."""
+
+
+def _row_values(event: RecordedEvent, prev_hash: str, hash_: str) -> dict[str, Any]:
+    content = event.canonical()  # JSON-safe payload: exactly what was hashed is what is stored
+    return {
+        "event_id": event.id,
+        "item_id": event.item_id,
+        "seq": event.seq,
+        "type": event.type,
+        "stage": event.stage.value,
+        "actor_id": event.actor.id,
+        "actor_role": event.actor.role.value,
+        "actor_unit": event.actor.unit,
+        "actor_name": event.actor.name,
+        "occurred_at": event.occurred_at,
+        "payload": content["payload"],
+        "prev_hash": prev_hash,
+        "hash": hash_,
+    }
+
+
+def _stored(row: EventRow) -> StoredEvent:
+    return StoredEvent(
+        id=row.event_id,
+        item_id=row.item_id,
+        seq=row.seq,
+        type=row.type,
+        stage=row.stage,
+        actor={"id": row.actor_id, "role": row.actor_role, "unit": row.actor_unit, "name": row.actor_name},
+        occurred_at=row.occurred_at,
+        payload=row.payload,
+        recorded_at=row.recorded_at,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
+
+
+def _link(row: EventRow) -> ChainLink:
+    try:
+        event: StoredEvent | None = _stored(row)
+        unreadable = ""
+    except ValidationError as error:
+        event, unreadable = None, f"{error.error_count()} validation errors"
+    return ChainLink(
+        item_id=row.item_id,
+        seq=row.seq,
+        event_id=row.event_id,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+        event=event,
+        unreadable=unreadable,
+    )
+
+
+def _one_item(events: Sequence[RecordedEvent]) -> str:
+    item_ids = {event.item_id for event in events}
+    if len(item_ids) != 1:
+        raise StoreError(
+            f"一次追加只能包含一个事项的事件 / one append holds one item's events, got {sorted(item_ids)}"
+        )
+    return item_ids.pop()
+
+
+class EventLog:
+    """Append, read and verify the audit log; every append updates the read model atomically."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def append(self, events: Sequence[RecordedEvent]) -> AppendReceipt:
+        """Append one item's events in seq order; events whose ids are already logged are skipped.
+
+        Raises SeqConflict (writing nothing) if a new event's seq is not the head + 1 or an
+        existing id carries different content. A race with an identical append is retried.
+        """
+        if not events:
+            return AppendReceipt(appended=0, already_present=0, last_seq=0, last_hash=GENESIS_HASH)
+        item_id = _one_item(events)
+        for attempt in range(1, _APPEND_ATTEMPTS + 1):
+            try:
+                async with self._sessions() as session, session.begin():
+                    await begin_write(session)
+                    return await _append(session, item_id, events)
+            except IntegrityError:
+                # A concurrent append won the unique (event_id) or (item_id, seq) race; the
+                # retry sees its rows and either skips them or reports a real conflict.
+                if attempt == _APPEND_ATTEMPTS:
+                    raise
+                await asyncio.sleep(random.uniform(0.005, 0.05) * attempt)  # noqa: S311 — jitter, not secrecy
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def read(self, item_id: str, *, until: datetime | None = None) -> list[StoredEvent]:
+        """The item's events ordered by seq; with `until`, only those that occurred at or before it."""
+        statement = select(*_EVENT_COLUMNS).where(audit_events.c.item_id == item_id)
+        if until is not None:
+            statement = statement.where(audit_events.c.occurred_at <= until)
+        async with self._sessions() as session:
+            rows = (await session.execute(statement.order_by(audit_events.c.seq))).all()
+        return [_stored(row) for row in rows]
+
+    async def verify_item(self, item_id: str) -> ChainReport:
+        """Check one item's chain: gapless seq from 1, linked prev_hash, recomputed hashes, unique ids."""
+        statement = (
+            select(*_EVENT_COLUMNS).where(audit_events.c.item_id == item_id).order_by(audit_events.c.seq)
+        )
+        walk = ChainWalk()
+        async with self._sessions() as session:
+            rows = (await session.execute(statement)).all()
+        for row in rows:
+            if (report := walk.feed(_link(row))) is not None:
+                return report
+        return walk.success()
+
+    async def verify_all(self) -> ChainReport:
+        """Check every item's chain, streaming the log in (item_id, seq) order; stop at the first bad row."""
+        walk = ChainWalk()
+        statement = (
+            select(*_EVENT_COLUMNS)
+            .order_by(audit_events.c.item_id, audit_events.c.seq)
+            .execution_options(yield_per=_STREAM_BATCH)
+        )
+        async with self._sessions() as session, session.begin():
+            result = await session.stream(statement)
+            async for row in result:
+                if (report := walk.feed(_link(row))) is not None:
+                    await result.close()
+                    return report
+            duplicate = await _duplicate_event_id(session)
+        if duplicate is not None:
+            event_id, item_id, seq = duplicate
+            return walk.failure(
+                item_id, seq, f"事件编号 {event_id} 重复出现 / event id {event_id} appears more than once"
+            )
+        return walk.success()
+
+    async def rebuild_read_model(self, item_id: str) -> ItemState:
+        """Refold the item from its events and rewrite its read-model rows; returns the state."""
+        async with self._sessions() as session, session.begin():
+            await begin_write(session)
+            events = await _events_of(session, item_id)
+            state = fold(events)
+            if events:
+                await write_read_model(session, state)
+            else:
+                await forget_read_model(session, item_id)
+        return state
+
+
+async def _append(session: AsyncSession, item_id: str, events: Sequence[RecordedEvent]) -> AppendReceipt:
+    head = (
+        await session.execute(
+            select(audit_events.c.seq, audit_events.c.hash)
+            .where(audit_events.c.item_id == item_id)
+            .order_by(audit_events.c.seq.desc())
+            .limit(1)
+        )
+    ).first()
+    head_seq, head_hash = (head.seq, head.hash) if head is not None else (0, GENESIS_HASH)
+    seq_before = head_seq
+    known: dict[str, tuple[str, str]] = {
+        row.event_id: (row.prev_hash, row.hash)
+        for row in await session.execute(
+            select(audit_events.c.event_id, audit_events.c.prev_hash, audit_events.c.hash).where(
+                audit_events.c.event_id.in_({event.id for event in events})
+            )
+        )
+    }
+    rows: list[dict[str, Any]] = []
+    new: list[RecordedEvent] = []
+    present = 0
+    for event in events:
+        if (logged := known.get(event.id)) is not None:
+            if chain_hash(logged[0], event) != logged[1]:
+                raise SeqConflict(
+                    f"事件 {event.id} 已记录但内容不同 / "
+                    f"event {event.id} is already logged with different content"
+                )
+            present += 1
+            continue
+        if event.seq != head_seq + 1:
+            raise SeqConflict(
+                f"事项 {item_id} 的下一个序号应为 {head_seq + 1}，收到 {event.seq} / "
+                f"item {item_id} expects seq {head_seq + 1}, got {event.seq} (event {event.id})"
+            )
+        hash_ = chain_hash(head_hash, event)
+        rows.append(_row_values(event, head_hash, hash_))
+        new.append(event)
+        known[event.id] = (head_hash, hash_)
+        head_seq, head_hash = event.seq, hash_
+    if rows:
+        await session.execute(insert(audit_events), rows)
+        await _project(session, item_id, new, seq_before)
+    return AppendReceipt(appended=len(rows), already_present=present, last_seq=head_seq, last_hash=head_hash)
+
+
+async def _project(session: AsyncSession, item_id: str, new: list[RecordedEvent], seq_before: int) -> None:
+    state = await stored_state(session, item_id) if seq_before else ItemState()
+    if state is None or state.last_seq != seq_before:
+        # The read model lags the log (lost row, interrupted rebuild): refold from the log itself.
+        await write_read_model(session, fold(await _events_of(session, item_id)))
+        return
+    await write_read_model(session, fold(new, state))
+
+
+async def _events_of(session: AsyncSession, item_id: str) -> list[StoredEvent]:
+    rows = await session.execute(
+        select(*_EVENT_COLUMNS).where(audit_events.c.item_id == item_id).order_by(audit_events.c.seq)
+    )
+    return [_stored(row) for row in rows]
+
+
+async def _duplicate_event_id(session: AsyncSession) -> tuple[str, str, int] | None:
+    duplicated = (
+        select(audit_events.c.event_id)
+        .group_by(audit_events.c.event_id)
+        .having(func.count() > 1)
+        .limit(1)
+        .scalar_subquery()
+    )
+    row = (
+        await session.execute(
+            select(audit_events.c.event_id, audit_events.c.item_id, audit_events.c.seq)
+            .where(audit_events.c.event_id == duplicated)
+            .order_by(audit_events.c.item_id.desc(), audit_events.c.seq.desc())
+            .limit(1)
+        )
+    ).first()
+    return None if row is None else (row.event_id, row.item_id, row.seq)

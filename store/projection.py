@@ -1,0 +1,80 @@
+"""The items read model: one row per item plus its current unit assignments, written from state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.state import ItemState
+from store.schema import item_units, items
+from store.upsert import upsert
+
+
+def next_due(state: ItemState) -> datetime | None:
+    """The earliest due instant among the steps the item waits for (None if nothing is due)."""
+    dues = [step.due for step in state.pending if step.due is not None]
+    return min(dues) if dues else None
+
+
+def search_text(state: ItemState) -> str:
+    """What free-text search looks in, lower-cased so LIKE behaves alike on both back-ends."""
+    parts = [
+        state.number,
+        state.title,
+        state.requirements,
+        *state.tags,
+        *state.units(),
+        state.supervisor,
+        state.leader,
+    ]
+    return "\n".join(part for part in parts if part).lower()
+
+
+def _item_row(state: ItemState) -> dict[str, Any]:
+    return {
+        "id": state.id,
+        "number": state.number,
+        "title": state.title,
+        "stage": state.stage.value,
+        "light": state.light.value,
+        "category": state.category.value if state.category else None,
+        "priority": state.priority.value if state.priority else None,
+        "source": state.source.value if state.source else None,
+        "lead_unit": state.lead_unit,
+        "supervisor": state.supervisor,
+        "leader": state.leader,
+        "deadline": state.deadline,
+        "next_due": next_due(state),
+        "opened_at": state.opened_at,
+        "updated_at": state.updated_at,
+        "last_seq": state.last_seq,
+        "search": search_text(state),
+        "state": state.model_dump(mode="json"),
+    }
+
+
+async def stored_state(session: AsyncSession, item_id: str) -> ItemState | None:
+    """The item's state as the read model holds it, or None if it has no row."""
+    raw = await session.scalar(select(items.c.state).where(items.c.id == item_id))
+    return None if raw is None else ItemState.model_validate(raw)
+
+
+async def write_read_model(session: AsyncSession, state: ItemState) -> None:
+    """Upsert the item's row and rewrite its unit assignments (inside the caller's transaction)."""
+    await upsert(session, items, [_item_row(state)], key=["id"])
+    await session.execute(delete(item_units).where(item_units.c.item_id == state.id))
+    rows = [
+        {"item_id": state.id, "unit_id": unit, "part": a.part.value, "status": a.status.value}
+        for unit, a in state.assignments.items()
+    ]
+    if rows:
+        await session.execute(insert(item_units), rows)
+
+
+async def forget_read_model(session: AsyncSession, item_id: str) -> None:
+    """Remove the item's read-model rows (an item without events has none)."""
+    await session.execute(delete(item_units).where(item_units.c.item_id == item_id))
+    await session.execute(delete(items).where(items.c.id == item_id))

@@ -1,0 +1,117 @@
+"""The tables as the queries see them; `migrations/versions` creates them (keep the two in step)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    FetchedValue,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from store.utc import UTCDateTime
+
+metadata = MetaData()
+
+ID = 128  # item, event, unit and user ids are short keys chosen by callers
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    # The surrogate key only identifies a row; order comes from (item_id, seq).
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    Column("event_id", String(ID), nullable=False),
+    Column("item_id", String(ID), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("stage", String(16), nullable=False),
+    Column("actor_id", String(ID), nullable=False),
+    Column("actor_role", String(16), nullable=False),
+    Column("actor_unit", String(ID), nullable=True),
+    Column("actor_name", String(200), nullable=False),
+    Column("occurred_at", UTCDateTime(), nullable=False),
+    Column("recorded_at", UTCDateTime(), nullable=False, server_default=FetchedValue()),
+    Column("payload", JSON, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("event_id", name="uq_audit_events_event_id"),
+    UniqueConstraint("item_id", "seq", name="uq_audit_events_item_seq"),
+    Index("ix_audit_events_occurred_at", "occurred_at"),
+    Index("ix_audit_events_actor_id", "actor_id"),
+)
+
+items = Table(
+    "items",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("number", String(32), nullable=False),
+    Column("title", String(400), nullable=False),
+    Column("stage", String(16), nullable=False),
+    Column("light", String(8), nullable=False),
+    Column("category", String(32), nullable=True),
+    Column("priority", String(16), nullable=True),
+    Column("source", String(32), nullable=True),
+    Column("lead_unit", String(ID), nullable=False),
+    Column("supervisor", String(ID), nullable=False),
+    Column("leader", String(ID), nullable=False),
+    Column("deadline", UTCDateTime(), nullable=True),
+    Column("next_due", UTCDateTime(), nullable=True),
+    Column("opened_at", UTCDateTime(), nullable=True),
+    Column("updated_at", UTCDateTime(), nullable=True),
+    Column("last_seq", Integer, nullable=False),
+    Column("search", Text, nullable=False),
+    Column("state", JSON, nullable=False),
+    Index("ix_items_number", "number"),
+    Index("ix_items_stage", "stage"),
+    Index("ix_items_next_due", "next_due"),
+    Index("ix_items_updated_at", "updated_at"),
+)
+
+item_units = Table(
+    "item_units",
+    metadata,
+    Column("item_id", String(ID), ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("unit_id", String(ID), primary_key=True),
+    Column("part", String(8), nullable=False),
+    Column("status", String(16), nullable=False),
+    Index("ix_item_units_unit_id", "unit_id"),
+)
+
+item_numbers = Table(
+    "item_numbers",
+    metadata,
+    Column("item_id", String(ID), primary_key=True),
+    Column("year", Integer, nullable=False),
+    Column("serial", Integer, nullable=False),
+    Column("number", String(32), nullable=False),
+    UniqueConstraint("number", name="uq_item_numbers_number"),
+    UniqueConstraint("year", "serial", name="uq_item_numbers_year_serial"),
+)
+
+units = Table(
+    "units",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("leader_user_id", String(ID), nullable=True),
+    Column("kind", String(16), nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("unit", String(ID), ForeignKey("units.id"), nullable=True),
+    Column("title", String(200), nullable=False),
+)
