@@ -1,0 +1,62 @@
+"""The app factory: one engine and one Temporal client per app, built in its lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from api import audit, health, items, people
+from api.docs import install_docs
+from api.errors import install_error_handlers
+from api.request_log import RequestLogMiddleware
+from api.services import build_services
+from settings import Settings
+from store.db import make_engine
+
+DESCRIPTION = """督办 — supervision closed loops as durable workflows.
+
+Sign in with a bearer token: `duban token USER_ID` prints one (`duban users` lists the users).
+"""
+
+
+async def connect_temporal(settings: Settings) -> Client:
+    """A lazy Temporal client: the API starts even while Temporal is down (/healthz says so)."""
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+        lazy=True,
+    )
+
+
+def create_app(settings: Settings, *, temporal_client: Client | None = None) -> FastAPI:
+    """The HTTP API; pass `temporal_client` to reuse a connected client (tests)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.resolved_database_url)
+        try:
+            client = temporal_client or await connect_temporal(settings)
+            app.state.services = build_services(settings, engine, client)
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="duban 督办",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.add_middleware(RequestLogMiddleware)
+    install_error_handlers(app)
+    install_docs(app)
+    for module in (items, audit, people, health):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,85 @@
+"""The API's one door into Temporal: open an item (update-with-start) and act on it (update)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Any
+
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.errors import EngineTimeout, item_not_found
+from domain.people import Actor
+from domain.policy import ComputedDues
+from domain.refusals import CommandRefused
+from workflows.item import SupervisionItemWorkflow
+from workflows.messages import ACT_UPDATE, ActionRequest, ActionResult, ItemStart, workflow_id_for
+from workflows.refusal_errors import refusal_from
+
+# How long one HTTP request waits for the workflow to confirm an action (no worker: it never would).
+ACTION_TIMEOUT_SECONDS = 30.0
+
+
+class ItemGateway:
+    """Sends actions to items' workflows and turns refusals back into domain refusals."""
+
+    def __init__(self, client: Client, task_queue: str, timeout: float = ACTION_TIMEOUT_SECONDS) -> None:
+        self._client = client
+        self._task_queue = task_queue
+        self._timeout = timeout
+
+    async def open(
+        self, item_id: str, actor: Actor, body: dict[str, Any], dues: ComputedDues
+    ) -> ActionResult:
+        """Start the item's workflow if needed and perform `open` on it, in one call.
+
+        Raises CommandRefused when the workflow refuses (already opened: conflict).
+        """
+        start = WithStartWorkflowOperation(
+            SupervisionItemWorkflow.run,
+            ItemStart(item_id=item_id),
+            id=workflow_id_for(item_id),
+            task_queue=self._task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+        request = ActionRequest(action="open", actor=actor, body=body, dues=dues)
+        return await self._confirmed(
+            item_id,
+            self._client.execute_update_with_start_workflow(
+                ACT_UPDATE, request, start_workflow_operation=start, result_type=ActionResult
+            ),
+        )
+
+    async def act(self, item_id: str, request: ActionRequest) -> ActionResult:
+        """Perform one action on an opened item; raises CommandRefused when refused."""
+        handle = self._client.get_workflow_handle(workflow_id_for(item_id))
+        return await self._confirmed(
+            item_id, handle.execute_update(ACT_UPDATE, request, result_type=ActionResult)
+        )
+
+    async def _confirmed(self, item_id: str, call: Awaitable[ActionResult]) -> ActionResult:
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await call
+        except WorkflowUpdateFailedError as error:
+            cause = error.cause
+            if isinstance(cause, ApplicationError) and (refusal := refusal_from(cause)) is not None:
+                raise CommandRefused(refusal) from error
+            raise
+        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
+            raise EngineTimeout(
+                "督办引擎未能及时确认，操作可能稍后生效，请刷新查看 / "
+                "the workflow did not confirm in time; the action may still take effect, check again"
+            ) from error
+        except RPCError as error:
+            if error.status is RPCStatusCode.NOT_FOUND:
+                raise item_not_found(item_id) from error
+            raise

@@ -1,0 +1,196 @@
+"""/api/items: open, list, read, act on items, and the auditor's view of their history."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Query, Response, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from activities.workdays import dues_at
+from api.errors import NotFound, item_not_found
+from api.org_checks import check_leader, check_units
+from api.permissions import Auditor, HistoryReader, ItemReader, Supervisor, require_visible, unit_scope
+from api.request_log import bind_request
+from api.schemas import (
+    ChainReportPublic,
+    EventPublic,
+    ItemCreate,
+    ItemList,
+    ItemListQuery,
+    ItemPublic,
+    item_public,
+)
+from api.services import Services, ServicesDep
+from domain.commands import ACTIONS, Command, Reassign
+from domain.fold import fold
+from domain.instants import Instant
+from domain.people import Actor
+from domain.refusals import CommandRefused, RefusalKind, conflict
+from domain.state import ItemState, describe_waiting
+from store.items import ItemFilter
+from workflows.messages import ActionRequest, workflow_id_for
+
+router = APIRouter(prefix="/api/items", tags=["items"])
+
+# Idempotency keys become item ids: the same key from the same user always names the same item.
+IDEMPOTENCY_NAMESPACE = uuid.UUID("3d9f0c52-7b1e-4f6a-9a35-1c2e8d4b7f60")
+ACTION_NAMES = tuple(name for name in ACTIONS if name != "open")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _bind_item(item_id: str) -> None:
+    bind_request(item_id=item_id, workflow_id=workflow_id_for(item_id))
+
+
+async def _visible_item(services: Services, actor: Actor, item_id: str) -> ItemState:
+    """The item's state if it exists (404) and the actor may see it (403)."""
+    _bind_item(item_id)
+    state = await services.items.get(item_id)
+    if state is None:
+        raise item_not_found(item_id)
+    require_visible(actor, state)
+    return state
+
+
+def _command_type(action: str) -> type[Command]:
+    command_type = ACTIONS.get(action)
+    if command_type is None or action == "open":
+        valid = ", ".join(ACTION_NAMES)
+        raise NotFound(f"未知操作 {action}；可用的操作 / unknown action; valid actions: {valid}")
+    return command_type
+
+
+def _parsed(command_type: type[Command], body: dict[str, Any]) -> Command:
+    try:
+        return command_type.model_validate(body)
+    except ValidationError as error:
+        errors = [{**e, "loc": ("body", *e["loc"])} for e in error.errors(include_url=False)]
+        raise RequestValidationError(errors, body=body) from error
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="立项 / open an item")
+async def open_item(
+    body: ItemCreate,
+    actor: Supervisor,
+    services: ServicesDep,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> ItemPublic:
+    """Open an item in 研究部署 (deploy). With an `Idempotency-Key`, a repeat returns the same item (200)."""
+    if idempotency_key:
+        item_id = str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{actor.id}\n{idempotency_key}"))
+        _bind_item(item_id)
+        if (existing := await services.items.get(item_id)) is not None:
+            response.status_code = status.HTTP_200_OK
+            return item_public(existing, _now())
+    else:
+        item_id = str(uuid.uuid4())
+        _bind_item(item_id)
+    await check_units(services.org, [body.lead_unit, *body.co_units])
+    await check_leader(services.org, body.leader)
+    try:
+        result = await services.gateway.open(item_id, actor, body.model_dump(mode="json"), dues_at(_now()))
+    except CommandRefused as refused:
+        # Two requests with one key raced: the loser answers with the winner's item.
+        existing = await services.items.get(item_id) if idempotency_key else None
+        if refused.refusal.kind is not RefusalKind.CONFLICT or existing is None:
+            raise
+        response.status_code = status.HTTP_200_OK
+        return item_public(existing, _now())
+    return item_public(result.state, _now())
+
+
+@router.get("", summary="督办事项列表 / list items")
+async def list_items(
+    actor: ItemReader, services: ServicesDep, query: Annotated[ItemListQuery, Query()]
+) -> ItemList:
+    """Items matching the filters, most recently changed first; units see only their own."""
+    now = _now()
+    flt = ItemFilter(
+        stage=query.stage,
+        unit=query.unit,
+        light=query.light,
+        category=query.category,
+        priority=query.priority,
+        overdue=query.overdue,
+        text=query.q,
+        limit=query.limit,
+        offset=query.offset,
+    )
+    states, total = await services.items.list(flt, now=now, visible_to_unit=unit_scope(actor))
+    return ItemList(
+        items=[item_public(state, now) for state in states],
+        total=total,
+        limit=query.limit,
+        offset=query.offset,
+    )
+
+
+@router.get("/{item_id}", summary="事项详情 / one item")
+async def get_item(item_id: str, actor: ItemReader, services: ServicesDep) -> ItemPublic:
+    """The item's current state: stage, light, units, deadlines, pending steps."""
+    return item_public(await _visible_item(services, actor, item_id), _now())
+
+
+@router.post("/{item_id}/actions/{action}", summary="办理 / perform an action")
+async def perform_action(
+    item_id: str,
+    action: str,
+    actor: ItemReader,
+    services: ServicesDep,
+    body: Annotated[dict[str, Any] | None, Body()] = None,
+) -> ItemPublic:
+    """Perform `action` (sign_for, return, submit_plan, …) with its body; 200 with the new state."""
+    bind_request(action=action)
+    command_type = _command_type(action)
+    state = await _visible_item(services, actor, item_id)
+    if not state.stage.is_open:
+        raise CommandRefused(conflict(describe_waiting(state)))
+    command = _parsed(command_type, body or {})
+    if isinstance(command, Reassign):
+        await check_units(services.org, [command.lead_unit, *command.co_units])
+    request = ActionRequest(
+        action=action, actor=actor, body=command.model_dump(mode="json"), dues=dues_at(_now())
+    )
+    result = await services.gateway.act(item_id, request)
+    return item_public(result.state, _now())
+
+
+@router.get("/{item_id}/events", summary="审计事件 / audit events")
+async def item_events(item_id: str, actor: HistoryReader, services: ServicesDep) -> list[EventPublic]:
+    """The item's audit events in order, each with its hash-chain links (read from the log itself)."""
+    _bind_item(item_id)
+    events = await services.events.read(item_id)
+    if not events:
+        raise item_not_found(item_id)
+    return [EventPublic.model_validate(event) for event in events]
+
+
+@router.get("/{item_id}/state", summary="历史状态回放 / state as of an instant")
+async def item_state_as_of(
+    item_id: str,
+    actor: HistoryReader,
+    services: ServicesDep,
+    as_of: Annotated[Instant, Query(description="ISO-8601 with a timezone, e.g. 2026-10-01T12:00:00+08:00")],
+) -> ItemPublic:
+    """The state replayed from the events that occurred at or before `as_of`."""
+    await _visible_item(services, actor, item_id)
+    events = await services.events.read(item_id, until=as_of)
+    return item_public(fold(events, ItemState(id=item_id)), as_of)
+
+
+@router.get("/{item_id}/verify", summary="校验事项审计链 / verify the item's chain")
+async def verify_item(item_id: str, actor: Auditor, services: ServicesDep) -> ChainReportPublic:
+    """Recompute the item's hash chain: ok, or the first bad seq and what is wrong."""
+    _bind_item(item_id)
+    report = await services.events.verify_item(item_id)
+    if report.ok and report.events_checked == 0:
+        raise item_not_found(item_id)
+    return ChainReportPublic.model_validate(report)

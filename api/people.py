@@ -1,0 +1,16 @@
+"""/api/me: who the token says the caller is, as the org chart knows them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.auth import CurrentUser
+from api.schemas import UserPublic
+
+router = APIRouter(prefix="/api", tags=["people"])
+
+
+@router.get("/me", summary="当前用户 / the signed-in user")
+async def me(user: CurrentUser) -> UserPublic:
+    """The caller's user record: id, name, role, unit, title."""
+    return UserPublic.model_validate(user)

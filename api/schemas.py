@@ -1,0 +1,105 @@
+"""Request and response bodies of the HTTP API (XCreate / XPublic)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.commands import OpenItem
+from domain.people import Actor, Role
+from domain.stages import Light, Stage
+from domain.state import ItemState
+from domain.vocabulary import Category, Priority
+
+
+class ItemCreate(OpenItem):
+    """立项: the body of `POST /api/items`."""
+
+
+class ItemPublic(ItemState):
+    """An item as the API shows it: its state, its stage label, and whether a step is overdue."""
+
+    stage_label: str
+    overdue: bool
+
+
+def item_public(state: ItemState, now: datetime) -> ItemPublic:
+    """The public view of `state` at `now` (overdue: some pending step is past its due instant)."""
+    overdue = any(step.due is not None and step.due < now for step in state.pending)
+    return ItemPublic.model_construct(**dict(state), stage_label=state.stage.label, overdue=overdue)
+
+
+class ItemListQuery(BaseModel):
+    """Filters of `GET /api/items`; every filter left out matches everything."""
+
+    stage: Stage | None = None
+    unit: str | None = Field(default=None, max_length=64)
+    light: Light | None = None
+    category: Category | None = None
+    priority: Priority | None = None
+    overdue: bool | None = None
+    q: str | None = Field(default=None, max_length=200, description="words in title, number or requirements")
+    limit: int = Field(default=50, ge=1, le=200)
+    offset: int = Field(default=0, ge=0)
+
+
+class ItemList(BaseModel):
+    """One page of items and how many match in all."""
+
+    items: list[ItemPublic]
+    total: int
+    limit: int
+    offset: int
+
+
+class EventPublic(BaseModel):
+    """One audit event with its place in the hash chain."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    item_id: str
+    seq: int
+    type: str
+    stage: Stage
+    actor: Actor
+    occurred_at: datetime
+    recorded_at: datetime
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class ChainReportPublic(BaseModel):
+    """A verification: ok, or the first bad item and seq with what is wrong."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    ok: bool
+    items_checked: int
+    events_checked: int
+    item_id: str | None = None
+    seq: int | None = None
+    problem: str | None = None
+
+
+class UserPublic(BaseModel):
+    """A user of the org chart."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    role: Role
+    unit: str | None
+    title: str
+
+
+class Health(BaseModel):
+    """Liveness, with the reachability of what the API depends on."""
+
+    status: Literal["ok", "degraded"]
+    database: bool
+    temporal: bool
