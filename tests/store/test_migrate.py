@@ -1,0 +1,47 @@
+"""Migrations: from any directory, into a directory that does not exist yet, and idempotent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+
+from store.db import make_engine
+from store.migrate import upgrade
+
+TABLES = {"audit_events", "items", "item_units", "item_numbers", "units", "users", "alembic_version"}
+
+
+async def test_upgrade_creates_the_sqlite_directory_and_every_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'nested' / 'data' / 'duban.db'}"
+
+    await upgrade(url)
+    await upgrade(url)
+
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as connection:
+            names = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
+            journal = (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar()
+    finally:
+        await engine.dispose()
+    assert names == TABLES
+    assert journal == "wal"
+
+
+async def test_upgrade_of_a_migrated_database_is_a_no_op(database_url: str) -> None:
+    await upgrade(database_url)
+
+    engine = make_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            names = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
+            version = (await connection.exec_driver_sql("SELECT version_num FROM alembic_version")).scalar()
+    finally:
+        await engine.dispose()
+    assert names == TABLES
+    assert version == "0001"
