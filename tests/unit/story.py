@@ -14,7 +14,7 @@ import pytest
 
 from domain import commands as cmd
 from domain.decide import Context, Decision, decide
-from domain.events import RecordedEvent, record
+from domain.events import EventBody, RecordedEvent, record
 from domain.fold import evolve
 from domain.people import Actor, Role
 from domain.policy import compute_dues, weekends_only
@@ -112,8 +112,12 @@ class ItemStory:
         decision = self.decide(actor, command)
         if isinstance(decision, Refusal):
             pytest.fail(f"{type(command).__name__} by {actor.id} refused: {decision.reason}")
+        return self.record(actor, decision)
+
+    def record(self, actor: Actor, bodies: list[EventBody]) -> list[RecordedEvent]:
+        """Record decided events now, in order, and evolve the state through them."""
         recorded = []
-        for body in decision:
+        for body in bodies:
             seq = self.state.last_seq + 1
             event = record(
                 body,
