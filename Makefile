@@ -1,0 +1,57 @@
+# Thin aliases over the project's own tools. The README's two commands: `make run`, `make test`.
+
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+# Rebuilt only when the dependencies change.
+STAMP := $(VENV)/.installed-stamp
+# Listed one by one so that a missing module fails the type check instead of passing unseen.
+TYPED_PACKAGES := domain workflows activities store api
+TYPED_MODULES := cli worker settings logs
+
+.PHONY: all venv run test lint format types pytest bench bench-quick clean distclean
+
+all: test
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+		echo "duban needs Python >= 3.11, but PYTHON=$(PYTHON) is: $$($(PYTHON) -V 2>&1 || echo missing)." >&2; \
+		echo "Run with a newer one, e.g. make PYTHON=python3.11 $(MAKECMDGOALS)" >&2; \
+		exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+run: venv
+	$(BIN)/duban up
+
+test: lint types pytest
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+types: venv
+	$(BIN)/mypy $(addprefix -p ,$(TYPED_PACKAGES)) $(addprefix -m ,$(TYPED_MODULES))
+
+pytest: venv
+	$(BIN)/pytest
+
+bench: venv
+	$(BIN)/python -m bench
+
+bench-quick: venv
+	$(BIN)/python -m bench --quick
+
+clean:
+	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)
