@@ -1,0 +1,25 @@
+# The duban image: one entry point, `duban`; compose picks the part (api, worker, migrate).
+# The wheel is built in a throwaway stage so the final image holds no sources or build tools.
+FROM python:3.11.11-slim-bookworm AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+COPY . .
+RUN pip wheel --no-deps --wheel-dir /wheels .
+
+FROM python:3.11.11-slim-bookworm
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    ENVIRONMENT=production \
+    DATA_DIR=/var/lib/duban
+COPY --from=build /wheels /wheels
+# Runtime dependencies only: the test extra is never installed here.
+RUN pip install /wheels/*.whl \
+    && rm -rf /wheels \
+    && useradd --system --uid 10001 --home-dir /var/lib/duban --create-home duban
+USER duban
+WORKDIR /var/lib/duban
+EXPOSE 8000
+ENTRYPOINT ["duban"]
+CMD ["api"]
