@@ -172,3 +172,17 @@ def test_approval_enters_implement_with_the_deadline_as_completion_due() -> None
     assert story.state.completion_due == story.state.deadline
     assert story.state.plan_due is None
     assert [p.step for p in story.state.pending] == ["milestone:首批开工", "claim_completion"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="domain gap: fold._assignments re-issues every unsigned unit on UnitsReassigned, so a unit "
+    "still pending restarts its sign-for clock (and escalation ladder) because another unit returned",
+)
+def test_a_unit_still_pending_keeps_its_sign_for_clock_through_a_reassignment() -> None:
+    story = story_at(Stage.DEPLOY)
+    lead_clock = story.state.assignments["fgw"].sign_for_due
+    story.act(CO, RETURN)
+    story.now = datetime(2026, 10, 2, 1, tzinfo=UTC)
+    story.act(SUPERVISOR, cmd.Reassign(lead_unit="fgw", co_units=["zjj"], reason="改派"))
+    assert story.state.assignments["fgw"].sign_for_due == lead_clock
