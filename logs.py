@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 import structlog
-from structlog.typing import Processor
+from structlog.typing import EventDict, Processor
 
 from settings import Settings
 
@@ -34,6 +35,12 @@ def _renderer(settings: Settings) -> Processor:
     if mode == "console":
         return structlog.dev.ConsoleRenderer()
     return structlog.processors.JSONRenderer(ensure_ascii=False)
+
+
+def _drop_color_message(logger: Any, method: str, event: EventDict) -> EventDict:
+    """uvicorn repeats each message with ANSI colours in `extra`; the renderer colours already."""
+    event.pop("color_message", None)
+    return event
 
 
 def _shared_processors(json_output: bool) -> list[Processor]:
@@ -63,7 +70,7 @@ def configure_logging(settings: Settings) -> None:
         cache_logger_on_first_use=True,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder()],
+        foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder(), _drop_color_message],
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
     )
     handler = logging.StreamHandler(sys.stdout)

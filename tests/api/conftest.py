@@ -1,0 +1,119 @@
+"""The API under test: real HTTP through the ASGI app, a real worker on the dev server, a real database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+
+from api import create_app
+from api.auth import issue_token
+from settings import Settings
+from store.db import make_engine, make_sessions
+from store.demo_org import DEMO_ORG
+from store.event_log import EventLog
+from store.org import OrgDirectory
+from tests.fixtures.temporal import run_item_worker
+
+SUPERVISOR = "sup-zhang"
+SUPERVISOR_2 = "sup-liu"
+LEAD = "fgw-li"  # unit fgw
+CO = "czj-wu"  # unit czj
+OTHER_UNIT = "jtj-ma"  # unit jtj, not on the default item
+LEADER = "leader-wang"
+AUDITOR = "audit-zhao"
+ADMIN = "admin"
+
+
+def app_settings(database_url: str, task_queue: str, **overrides: Any) -> Settings:
+    """Settings for a test app: no `.env`, the test's database and task queue."""
+    return Settings(
+        _env_file=None,
+        environment="test",
+        database_url=database_url,
+        task_queue=task_queue,
+        **overrides,
+    )
+
+
+def open_body(**overrides: Any) -> dict[str, Any]:
+    """A valid `POST /api/items` body: lead unit fgw, co-unit czj, deadline a year ahead."""
+    body: dict[str, Any] = {
+        "title": "推进老旧小区改造",
+        "requirements": "年内完成 30 个小区改造并报送成效",
+        "source": "meeting_decision",
+        "category": "major_project",
+        "priority": "high",
+        "lead_unit": "fgw",
+        "co_units": ["czj"],
+        "leader": LEADER,
+        "deadline": (datetime.now(UTC) + timedelta(days=365)).isoformat(),
+        "tags": ["民生"],
+    }
+    body.update(overrides)
+    return body
+
+
+@dataclass
+class Api:
+    """An HTTP client of the app, plus what a test needs to sign in and to look at the audit log."""
+
+    http: httpx.AsyncClient
+    settings: Settings
+    sessions: async_sessionmaker[AsyncSession]
+
+    def auth(self, user_id: str) -> dict[str, str]:
+        """The Authorization header of `user_id`."""
+        return {"Authorization": f"Bearer {issue_token(self.settings, user_id)}"}
+
+    async def get(self, path: str, user: str, **kwargs: Any) -> httpx.Response:
+        """GET `path` as `user`."""
+        return await self.http.get(path, headers=self.auth(user), **kwargs)
+
+    async def post(self, path: str, user: str, **kwargs: Any) -> httpx.Response:
+        """POST `path` as `user`."""
+        headers = {**self.auth(user), **kwargs.pop("headers", {})}
+        return await self.http.post(path, headers=headers, **kwargs)
+
+    async def open(self, **overrides: Any) -> dict[str, Any]:
+        """Open an item as the supervisor; returns its public state."""
+        response = await self.post("/api/items", SUPERVISOR, json=open_body(**overrides))
+        assert response.status_code == 201, response.text
+        item: dict[str, Any] = response.json()
+        return item
+
+    async def act(
+        self, item_id: str, action: str, user: str, body: dict[str, Any] | None = None
+    ) -> httpx.Response:
+        """Perform `action` on the item as `user`."""
+        return await self.post(f"/api/items/{item_id}/actions/{action}", user, json=body or {})
+
+    async def event_count(self, item_id: str) -> int:
+        """How many audit events the item has, read from the log itself."""
+        return len(await EventLog(self.sessions).read(item_id))
+
+
+@pytest.fixture
+async def api(database_url: str, temporal_client: Client) -> AsyncIterator[Api]:
+    """The app with its lifespan, the demo org, and a real worker on a fresh task queue."""
+    engine = make_engine(database_url)
+    sessions = make_sessions(engine)
+    try:
+        await OrgDirectory(sessions).load(DEMO_ORG)
+        async with run_item_worker(temporal_client, sessions) as task_queue:
+            settings = app_settings(database_url, task_queue)
+            app = create_app(settings, temporal_client=temporal_client)
+            transport = httpx.ASGITransport(app=app)
+            async with (
+                app.router.lifespan_context(app),
+                httpx.AsyncClient(transport=transport, base_url="http://duban.test") as http,
+            ):
+                yield Api(http, settings, sessions)
+    finally:
+        await engine.dispose()

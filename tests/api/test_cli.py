@@ -1,0 +1,101 @@
+"""`duban` admin commands, in-process against a temporary SQLite database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import cli
+from api.auth import user_id_from
+from settings import Settings
+from tests.fixtures.databases import sqlite_url
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """DATABASE_URL of a not-yet-migrated SQLite file; the working directory has no `.env`."""
+    url = sqlite_url(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", url)
+    return url
+
+
+def _one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err
+    assert len(err.splitlines()) == 1
+    return err
+
+
+def test_users_before_migrating_says_what_to_do(database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["users"]) == 1
+    assert "duban migrate" in _one_line_error(capsys)
+
+
+def test_migrate_load_the_demo_org_then_list_users_and_issue_a_token(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["migrate"]) == 0
+    assert cli.main(["org", "demo"]) == 0
+    capsys.readouterr()
+
+    assert cli.main(["users", "--json"]) == 0
+    users = json.loads(capsys.readouterr().out)
+    assert {
+        "id": "sup-zhang",
+        "name": "张明",
+        "role": "supervisor",
+        "unit": "dcs",
+        "title": "督查室主任",
+    } in users
+    assert all(set(user) == {"id", "name", "role", "unit", "title"} for user in users)
+
+    assert cli.main(["users"]) == 0
+    table = capsys.readouterr().out
+    assert "sup-zhang" in table
+    assert "fgw-li" in table
+
+    assert cli.main(["token", "sup-zhang"]) == 0
+    token = capsys.readouterr().out.strip()
+    assert user_id_from(Settings(_env_file=None), token) == "sup-zhang"
+
+
+def test_token_for_an_unknown_user_is_one_line_and_exit_2(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["migrate"]) == 0
+    assert cli.main(["token", "nobody"]) == 2
+    assert "nobody" in _one_line_error(capsys)
+
+
+def test_org_load_reads_a_chart_and_refuses_a_broken_file(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["migrate"]) == 0
+    chart = {
+        "units": [{"id": "u1", "name": "测试单位", "type": "党政机关"}],
+        "users": [{"id": "u1-a", "name": "甲", "role": "unit", "unit": "u1"}],
+    }
+    (tmp_path / "org.json").write_text(json.dumps(chart, ensure_ascii=False), encoding="utf-8")
+    assert cli.main(["org", "load", "org.json"]) == 0
+    capsys.readouterr()
+    assert cli.main(["users", "--json"]) == 0
+    assert [u["id"] for u in json.loads(capsys.readouterr().out)] == ["u1-a"]
+
+    (tmp_path / "broken.json").write_text('{"units": []}', encoding="utf-8")
+    assert cli.main(["org", "load", "broken.json"]) == 2
+    assert "users" in _one_line_error(capsys)
+    assert cli.main(["org", "load", "missing.json"]) == 2
+    _one_line_error(capsys)
+
+
+def test_bad_arguments_and_an_unreachable_database_are_one_line(
+    database: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["frobnicate"]) == 2
+    assert "frobnicate" in capsys.readouterr().err
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:1/none")
+    assert cli.main(["users"]) == 1
+    assert "数据库不可用" in _one_line_error(capsys)

@@ -1,0 +1,73 @@
+"""Health, offline docs, and the request id every answer carries."""
+
+from __future__ import annotations
+
+import socket
+
+import httpx
+import structlog
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from api import create_app
+from tests.api.conftest import SUPERVISOR, Api, app_settings
+
+
+async def test_healthz_is_ok_when_database_and_temporal_answer(api: Api) -> None:
+    response = await api.http.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": True, "temporal": True}
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+async def test_healthz_is_503_degraded_when_temporal_is_down(database_url: str) -> None:
+    address = f"127.0.0.1:{_closed_port()}"
+    client = await Client.connect(address, data_converter=pydantic_data_converter, lazy=True)
+    app = create_app(app_settings(database_url, "unused", temporal_address=address), temporal_client=client)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://t") as http,
+    ):
+        response = await http.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "degraded", "database": True, "temporal": False}
+
+
+async def test_docs_load_their_assets_from_the_app_not_a_cdn(api: Api) -> None:
+    page = await api.http.get("/docs")
+    assert page.status_code == 200
+    assert "cdn." not in page.text
+    assert "/docs-static/swagger-ui-bundle.js" in page.text
+    script = await api.http.get("/docs-static/swagger-ui-bundle.js")
+    assert script.status_code == 200
+    assert (await api.http.get("/openapi.json")).json()["paths"]["/api/items"]
+
+
+async def test_each_request_gets_one_canonical_line_with_its_request_id(api: Api) -> None:
+    item = await api.open()
+    with structlog.testing.capture_logs() as lines:
+        given = await api.http.get(
+            f"/api/items/{item['id']}", headers={**api.auth(SUPERVISOR), "X-Request-ID": "trace-42"}
+        )
+        made = await api.http.get("/healthz")
+    assert given.headers["X-Request-ID"] == "trace-42"
+    assert len(made.headers["X-Request-ID"]) == 32
+    requests = [line for line in lines if line["event"] == "request"]
+    assert [line["request_id"] for line in requests] == ["trace-42", made.headers["X-Request-ID"]]
+    assert requests[0]["item_id"] == item["id"]
+    assert requests[0]["workflow_id"] == f"item-{item['id']}"
+    assert requests[0]["user"] == SUPERVISOR
+    assert requests[0]["status"] == 200
+
+
+async def test_unknown_paths_answer_in_json(api: Api) -> None:
+    response = await api.http.get("/api/nothing-here")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "未找到 / not found"}
