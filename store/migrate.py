@@ -21,7 +21,8 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def _ensure_sqlite_directory(url: str) -> None:
+def ensure_sqlite_directory(url: str) -> None:
+    """Create the directory of a SQLite file URL (other URLs are left alone)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
         return
@@ -30,7 +31,7 @@ def _ensure_sqlite_directory(url: str) -> None:
 
 async def upgrade(url: str) -> None:
     """Apply every migration up to head to the database at `url` (creating a SQLite file's directory)."""
-    _ensure_sqlite_directory(url)
+    ensure_sqlite_directory(url)
     config = alembic_config(url)
     engine = make_engine(url)
 

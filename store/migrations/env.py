@@ -14,6 +14,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from store.db import make_engine
+from store.migrate import ensure_sqlite_directory
 
 config = context.config
 
@@ -36,6 +37,7 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_with_own_engine() -> None:
+    ensure_sqlite_directory(_url())
     engine = make_engine(_url())
     try:
         async with engine.begin() as connection:

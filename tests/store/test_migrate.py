@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from store.db import make_engine
 from store.migrate import upgrade
+from store.schema import metadata
 
 TABLES = {"audit_events", "items", "item_units", "item_numbers", "units", "users", "alembic_version"}
 
@@ -45,3 +48,15 @@ async def test_upgrade_of_a_migrated_database_is_a_no_op(database_url: str) -> N
         await engine.dispose()
     assert names == TABLES
     assert version == "0001"
+
+
+async def test_migrated_schema_matches_the_tables_the_queries_use(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            differences = await connection.run_sync(
+                lambda sync: compare_metadata(MigrationContext.configure(sync), metadata)
+            )
+    finally:
+        await engine.dispose()
+    assert differences == []
