@@ -14,7 +14,7 @@ from domain.people import Actor, Role
 from domain.policy import compute_dues, weekends_only
 from domain.state import ItemState
 from workflows.item import SupervisionItemWorkflow
-from workflows.messages import ActionRequest, ActionResult, ItemStart, workflow_id_for
+from workflows.messages import ACT_UPDATE, ActionRequest, ActionResult, ItemStart, workflow_id_for
 
 SUPERVISOR = Actor(id="sup-zhang", role=Role.SUPERVISOR, unit="dcs", name="张督查")
 LEAD = Actor(id="fgw-li", role=Role.UNIT, unit="fgw", name="李发改")
@@ -66,9 +66,10 @@ class ItemDriver:
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
         result: ActionResult = await self.client.execute_update_with_start_workflow(
-            SupervisionItemWorkflow.act,
+            ACT_UPDATE,
             self.request("open", SUPERVISOR, body or open_body()),
             start_workflow_operation=start,
+            result_type=ActionResult,
         )
         return result
 
@@ -76,7 +77,7 @@ class ItemDriver:
         """Perform one action; raises WorkflowUpdateFailedError when refused."""
         handle = self.client.get_workflow_handle(workflow_id_for(self.item_id))
         result: ActionResult = await handle.execute_update(
-            SupervisionItemWorkflow.act, self.request(action, actor, body)
+            ACT_UPDATE, self.request(action, actor, body), result_type=ActionResult
         )
         return result
 

@@ -29,6 +29,7 @@ from tests.workflows.driver import (
     drive_to_implement,
     future,
 )
+from workflows.item import SupervisionItemWorkflow
 from workflows.messages import APPEND_EVENTS_ACTIVITY, AppendEvents, AppendOutcome, workflow_id_for
 
 
@@ -50,7 +51,9 @@ async def test_item_runs_from_open_to_closed_and_its_workflow_ends(
 ) -> None:
     await drive_to_closed(item)
 
-    final = await item.client.get_workflow_handle(workflow_id_for(item.item_id)).result()
+    final = await item.client.get_workflow_handle_for(
+        SupervisionItemWorkflow.run, workflow_id_for(item.item_id)
+    ).result()
     events = await EventLog(sessions).read(item.item_id)
     assert [e.type for e in events] == [
         "ItemOpened",
