@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Query, Response, status
+from fastapi import APIRouter, Body, Header, Path, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
@@ -142,12 +142,16 @@ async def get_item(item_id: str, actor: ItemReader, services: ServicesDep) -> It
 @router.post("/{item_id}/actions/{action}", summary="办理 / perform an action")
 async def perform_action(
     item_id: str,
-    action: str,
+    action: Annotated[str, Path(description="one of: " + ", ".join(ACTION_NAMES))],
     actor: ItemReader,
     services: ServicesDep,
     body: Annotated[dict[str, Any] | None, Body()] = None,
 ) -> ItemPublic:
-    """Perform `action` (sign_for, return, submit_plan, …) with its body; 200 with the new state."""
+    """Perform `action` with its body (fields as in DESIGN.md); 200 with the new state.
+
+    403 role or unit not allowed · 404 unknown item or action · 409 the item is not waiting for
+    this action (the detail says what it waits for) · 422 malformed body. A refusal writes no event.
+    """
     bind_request(action=action)
     command_type = _command_type(action)
     state = await _visible_item(services, actor, item_id)
