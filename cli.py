@@ -345,7 +345,11 @@ def _supervise(children: list[Child]) -> int:
 def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     """Start Temporal (unless TEMPORAL_ADDRESS names an external one), migrate, worker and API."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    embedded_temporal = "TEMPORAL_ADDRESS" not in os.environ
+    embedded_temporal = (
+        settings.temporal_embedded
+        if settings.temporal_embedded is not None
+        else "TEMPORAL_ADDRESS" not in os.environ
+    )
     children: list[Child] = []
     signal.signal(signal.SIGTERM, _interrupt)
     try:

@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     database_url: str = ""
     temporal_address: str = "127.0.0.1:7233"
+    # `duban up` starts its own Temporal dev server unless TEMPORAL_ADDRESS is set; this forces either way.
+    temporal_embedded: bool | None = None
     temporal_namespace: str = "default"
     task_queue: str = "duban-items"
     api_host: str = "127.0.0.1"
