@@ -102,7 +102,7 @@ def test_app_starts_after_migration_and_a_healthy_temporal(services: dict[str, d
     assert services["temporal"]["depends_on"]["postgres"]["condition"] == "service_healthy"
 
 
-def test_postgres_temporal_and_api_have_healthchecks(services: dict[str, dict[str, Any]]) -> None:
+def test_database_temporal_and_api_have_healthchecks(services: dict[str, dict[str, Any]]) -> None:
     assert "pg_isready" in " ".join(services["postgres"]["healthcheck"]["test"])
     assert "health" in services["temporal"]["healthcheck"]["test"]
     api_check = " ".join(services["api"]["healthcheck"]["test"])
@@ -110,7 +110,7 @@ def test_postgres_temporal_and_api_have_healthchecks(services: dict[str, dict[st
     assert "urllib" in api_check
 
 
-def test_temporal_persists_in_the_postgres_service(services: dict[str, dict[str, Any]]) -> None:
+def test_temporal_persists_in_the_database_service(services: dict[str, dict[str, Any]]) -> None:
     env = _environment(services["temporal"])
     assert env["DB"] == "postgres12"
     assert env["POSTGRES_SEEDS"] == "postgres"
