@@ -96,6 +96,8 @@ def _open(state: ItemState, c: cmd.OpenItem, ctx: Context) -> Decision:
     ) is not None:
         return refusal
     for m in c.milestones:
+        if (refusal := _future(m.due, ctx, f"时间节点「{m.name}」")) is not None:
+            return refusal
         if m.due > c.deadline:
             return invalid(f"时间节点「{m.name}」晚于办理期限 / milestone after the deadline")
     return [
@@ -170,6 +172,7 @@ def _reassign(state: ItemState, c: cmd.Reassign, ctx: Context) -> Decision:
             co_units=list(c.co_units),
             reason=c.reason,
             sign_for_due=_need(ctx.dues.sign_for, "sign_for"),
+            plan_due=_need(ctx.dues.plan, "plan") if c.lead_unit != state.lead_unit else None,
             calendar=ctx.dues.calendar,
         )
     ]

@@ -61,6 +61,7 @@ class UnitsReassigned(EventBody):
     co_units: list[str]
     reason: str
     sign_for_due: Instant
+    plan_due: Instant | None = None  # set when the lead unit changes: a new lead gets a fresh plan clock
     calendar: str = ""
 
 

@@ -27,11 +27,12 @@ Changes = dict[str, Any]
 def _assignments(
     units: list[tuple[str, Part]], at: datetime, due: datetime, keep: dict[str, Assignment]
 ) -> dict[str, Assignment]:
-    """New assignments for `units`; a unit that already signed keeps its signature."""
+    """Assignments for `units`: a unit already signed or still pending keeps its own clock;
+    a new unit, or one that returned the item, is issued a fresh assignment."""
     result: dict[str, Assignment] = {}
     for unit, part in units:
         previous = keep.get(unit)
-        if previous is not None and previous.status is AssignmentStatus.SIGNED:
+        if previous is not None and previous.status is not AssignmentStatus.RETURNED:
             result[unit] = previous.model_copy(update={"part": part})
         else:
             result[unit] = Assignment(unit=unit, part=part, issued_at=at, sign_for_due=due)
@@ -80,11 +81,14 @@ def _returned(s: ItemState, e: ev.AssignmentReturned, at: datetime) -> Changes:
 
 def _reassigned(s: ItemState, e: ev.UnitsReassigned, at: datetime) -> Changes:
     units = [(e.lead_unit, Part.LEAD), *((u, Part.CO) for u in e.co_units)]
-    return {
+    changes: Changes = {
         "lead_unit": e.lead_unit,
         "co_units": tuple(e.co_units),
         "assignments": _assignments(units, at, e.sign_for_due, s.assignments),
     }
+    if e.plan_due is not None:
+        changes["plan_due"] = e.plan_due
+    return changes
 
 
 def _plan_submitted(s: ItemState, e: ev.PlanSubmitted, at: datetime) -> Changes:

@@ -49,11 +49,6 @@ def test_open_refuses_a_milestone_after_the_deadline() -> None:
     assert "milestone after the deadline" in ItemStory().refused(SUPERVISOR, command, INVALID)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="domain gap: _open checks milestones only against the deadline, not against now "
-    "(submit_plan refuses a past milestone; open accepts one)",
-)
 def test_open_refuses_a_milestone_already_past() -> None:
     command = open_item(milestones=[{"name": "摸底", "due": "2026-09-01"}])
     ItemStory().refused(SUPERVISOR, command, INVALID)

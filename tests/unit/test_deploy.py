@@ -112,11 +112,6 @@ def test_returns_are_counted_per_unit_across_reassignments() -> None:
     assert story.state.returns == {"czj": 2, "zjj": 1}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="domain gap: UnitsReassigned carries no plan_due, so a new lead unit inherits the "
-    "returned lead's plan clock (possibly already past) instead of a fresh one",
-)
 def test_a_new_lead_unit_gets_a_fresh_plan_clock() -> None:
     story = story_at(Stage.DEPLOY)
     story.act(LEAD, RETURN)
@@ -174,11 +169,6 @@ def test_approval_enters_implement_with_the_deadline_as_completion_due() -> None
     assert [p.step for p in story.state.pending] == ["milestone:首批开工", "claim_completion"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="domain gap: fold._assignments re-issues every unsigned unit on UnitsReassigned, so a unit "
-    "still pending restarts its sign-for clock (and escalation ladder) because another unit returned",
-)
 def test_a_unit_still_pending_keeps_its_sign_for_clock_through_a_reassignment() -> None:
     story = story_at(Stage.DEPLOY)
     lead_clock = story.state.assignments["fgw"].sign_for_due
