@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -82,3 +84,69 @@ class NumberRequest(BaseModel):
 
 APPEND_EVENTS_ACTIVITY = "append_events"
 ALLOCATE_NUMBER_ACTIVITY = "allocate_number"
+
+
+NOTIFY_PLAN_ACTIVITY = "plan_deliveries"
+NOTIFY_DELIVER_ACTIVITY = "deliver_notification"
+
+
+class Audience(StrEnum):
+    """Who a notice is for, resolved against the org chart by the notify activities."""
+
+    UNIT_HANDLERS = "unit_handlers"  # the users of the units concerned
+    UNIT_LEADER = "unit_leader"  # each concerned unit's head
+    RESPONSIBLE_LEADER = "responsible_leader"  # the item's 责任领导 / 分管领导
+    TOP_LEADER = "top_leader"  # 一把手
+    DISCIPLINE = "discipline"  # 纪检监察 (the discipline office)
+    SUPERVISOR = "supervisor"  # the item's supervisor
+
+
+class Notice(BaseModel):
+    """What a notification says: one reminder, escalation or 催办 about one item."""
+
+    model_config = ConfigDict(frozen=True)
+
+    item_id: str
+    number: str
+    title: str
+    kind: str  # reminder | warning | overdue | top | urge
+    message: str
+    rule: str = ""
+    due: datetime | None = None
+    event_seq: int = 0  # the audit event that caused it
+
+
+class PlanDeliveries(BaseModel):
+    """Activity input: turn a notice and its audience into one delivery per recipient and channel."""
+
+    model_config = ConfigDict(frozen=True)
+
+    notice: Notice
+    audience: list[Audience]
+    units: list[str]
+    leader: str
+    supervisor: str
+    routine: bool = False  # routine reminders go to the daily digest on email/webhook channels
+
+
+class DeliveryRequest(BaseModel):
+    """Activity input: one notice to one recipient over one channel."""
+
+    model_config = ConfigDict(frozen=True)
+
+    notice: Notice
+    recipient: str
+    channel: str  # inbox | email | dingtalk | wecom
+    address: str = ""
+    digest: bool = False
+
+
+class DeliveryOutcome(BaseModel):
+    """Activity result: delivered (or queued for the digest), with a detail for the audit log."""
+
+    model_config = ConfigDict(frozen=True)
+
+    recipient: str
+    channel: str
+    delivered: bool
+    detail: str = ""
