@@ -12,7 +12,7 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -49,6 +49,8 @@ class ItemGateway:
             id=workflow_id_for(item_id),
             task_queue=self._task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            # A finished item's id never starts a second life: one item, one workflow.
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
         request = ActionRequest(action="open", actor=actor, body=body, dues=dues)
         return await self._confirmed(

@@ -26,10 +26,11 @@ from api.schemas import (
 )
 from api.services import Services, ServicesDep
 from domain.commands import ACTIONS, Command, Reassign
+from domain.decide import Context, decide
 from domain.fold import fold
 from domain.instants import Instant
 from domain.people import Actor
-from domain.refusals import CommandRefused, RefusalKind, conflict
+from domain.refusals import CommandRefused, Refusal, RefusalKind, conflict
 from domain.state import ItemState, describe_waiting
 from store.items import ItemFilter
 from workflows.messages import ActionRequest, workflow_id_for
@@ -95,8 +96,13 @@ async def open_item(
         _bind_item(item_id)
     await check_units(services.org, [body.lead_unit, *body.co_units])
     await check_leader(services.org, body.leader)
+    dues = dues_at(_now())
+    # Refuse here what the workflow would refuse, so a bad opening never starts a workflow.
+    precheck = decide(ItemState(), body, Context(actor=actor, now=_now(), dues=dues, number="pending"))
+    if isinstance(precheck, Refusal):
+        raise CommandRefused(precheck)
     try:
-        result = await services.gateway.open(item_id, actor, body.model_dump(mode="json"), dues_at(_now()))
+        result = await services.gateway.open(item_id, actor, body.model_dump(mode="json"), dues)
     except CommandRefused as refused:
         # Two requests with one key raced: the loser answers with the winner's item.
         existing = await services.items.get(item_id) if idempotency_key else None

@@ -439,4 +439,6 @@ def decide(state: ItemState, command: cmd.Command, ctx: Context) -> Decision:
             return conflict(describe_waiting(state))
         if ctx.actor.role is Role.AUDITOR:
             return forbidden("审计角色只读 / auditors have read-only access")
-    return _DECIDERS[type(command)](state, command, ctx)
+    # Subclasses (the API's request schemas) are decided as the command they extend.
+    decider = next(_DECIDERS[t] for t in type(command).__mro__ if t in _DECIDERS)
+    return decider(state, command, ctx)
