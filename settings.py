@@ -32,6 +32,17 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: Literal["auto", "console", "json"] = "auto"
     seed_demo_org: bool = Field(default=True, description="load the demo org into an empty database")
+    # Notification channels: email is planned only when SMTP_HOST is set, robots only when enabled.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_sender: str = "duban@localhost"
+    smtp_starttls: bool = False
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout_seconds: float = 30.0
+    webhooks_enabled: bool = False
+    webhook_timeout_seconds: float = 10.0
+    digest_cron: str = Field(default="30 8 * * *", description="daily reminder digest, Beijing time")
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

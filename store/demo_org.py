@@ -1,4 +1,8 @@
-"""The embedded default's demo org chart: a city's 督查室, responsible units, leaders and auditors."""
+"""The embedded default's demo org chart: a city's 督查室, responsible units, leaders and auditors.
+
+Addresses are on the reserved `.example` domain and the robots carry placeholder tokens: the
+embedded default sends no email (no SMTP_HOST) and calls no robot (WEBHOOKS_ENABLED off).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,21 @@ from store.org import OrgChart, UnitRecord, UserRecord
 
 _UNITS = [
     UnitRecord(id="dcs", name="市委市政府督查室", type="党政机关", leader_user_id="sup-zhang", kind="office"),
-    UnitRecord(id="fgw", name="市发展和改革委员会", type="党政机关", leader_user_id="fgw-li"),
-    UnitRecord(id="czj", name="市财政局", type="党政机关", leader_user_id="czj-wu"),
+    UnitRecord(
+        id="fgw",
+        name="市发展和改革委员会",
+        type="党政机关",
+        leader_user_id="fgw-li",
+        dingtalk_webhook="https://oapi.dingtalk.com/robot/send?access_token=demo-fgw",
+        dingtalk_secret="SECdemo-fgw",  # noqa: S106 — a placeholder; robots are off by default
+    ),
+    UnitRecord(
+        id="czj",
+        name="市财政局",
+        type="党政机关",
+        leader_user_id="czj-wu",
+        wecom_webhook="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=demo-czj",
+    ),
     UnitRecord(id="zjj", name="市住房和城乡建设局", type="党政机关", leader_user_id="zjj-he"),
     UnitRecord(id="jtj", name="市交通运输局", type="党政机关", leader_user_id="jtj-ma"),
     UnitRecord(id="jyj", name="市教育局", type="党政机关", leader_user_id="jyj-guo"),
@@ -23,13 +40,19 @@ _UNITS = [
 ]
 
 
+def _person(user_id: str, name: str, role: Role, unit: str | None, title: str) -> UserRecord:
+    return UserRecord(
+        id=user_id, name=name, role=role, unit=unit, title=title, email=f"{user_id}@duban.example"
+    )
+
+
 def _unit_user(user_id: str, name: str, unit: str, title: str) -> UserRecord:
-    return UserRecord(id=user_id, name=name, role=Role.UNIT, unit=unit, title=title)
+    return _person(user_id, name, Role.UNIT, unit, title)
 
 
 _USERS = [
-    UserRecord(id="sup-zhang", name="张明", role=Role.SUPERVISOR, unit="dcs", title="督查室主任"),
-    UserRecord(id="sup-liu", name="刘洋", role=Role.SUPERVISOR, unit="dcs", title="督查专员"),
+    _person("sup-zhang", "张明", Role.SUPERVISOR, "dcs", "督查室主任"),
+    _person("sup-liu", "刘洋", Role.SUPERVISOR, "dcs", "督查专员"),
     _unit_user("fgw-li", "李强", "fgw", "主任"),
     _unit_user("fgw-zhou", "周婷", "fgw", "综合科科长"),
     _unit_user("czj-wu", "吴海燕", "czj", "局长"),
@@ -44,12 +67,12 @@ _USERS = [
     _unit_user("zgh-feng", "冯桂芝", "zgh", "常务副主席"),
     _unit_user("jtjt-cao", "曹国栋", "jtjt", "董事长"),
     _unit_user("gwgd-yuan", "袁立军", "gwgd", "总经理"),
-    UserRecord(id="leader-wang", name="王建国", role=Role.LEADER, unit=None, title="分管副市长"),
-    UserRecord(id="leader-chen", name="陈立新", role=Role.LEADER, unit=None, title="常务副市长"),
-    UserRecord(id="leader-top", name="杨正华", role=Role.LEADER, unit=None, title="一把手"),
-    UserRecord(id="jjw-sun", name="孙志刚", role=Role.AUDITOR, unit="jjw", title="纪检监察室主任"),
-    UserRecord(id="audit-zhao", name="赵敏", role=Role.AUDITOR, unit=None, title="审计专员"),
-    UserRecord(id="admin", name="系统管理员", role=Role.ADMIN, unit=None, title="系统管理员"),
+    _person("leader-wang", "王建国", Role.LEADER, None, "分管副市长"),
+    _person("leader-chen", "陈立新", Role.LEADER, None, "常务副市长"),
+    _person("leader-top", "杨正华", Role.LEADER, None, "一把手").model_copy(update={"top_leader": True}),
+    _person("jjw-sun", "孙志刚", Role.AUDITOR, "jjw", "纪检监察室主任"),
+    _person("audit-zhao", "赵敏", Role.AUDITOR, None, "审计专员"),
+    _person("admin", "系统管理员", Role.ADMIN, None, "系统管理员"),
 ]
 
 DEMO_ORG: OrgChart = OrgChart(units=_UNITS, users=_USERS)

@@ -24,6 +24,10 @@ class UnitRecord(BaseModel):
     type: str
     leader_user_id: str | None = None
     kind: Literal["office", "unit", "discipline"] = "unit"
+    # Group-chat robots of the unit; the URL carries the robot's access token, so it stays in the store.
+    dingtalk_webhook: str | None = None
+    dingtalk_secret: str | None = None  # DingTalk's 加签 secret, when the robot requires signed calls
+    wecom_webhook: str | None = None
 
 
 class UserRecord(BaseModel):
@@ -36,6 +40,8 @@ class UserRecord(BaseModel):
     role: Role
     unit: str | None = None
     title: str = ""
+    email: str | None = None
+    top_leader: bool = False  # the 一把手 whom the top rung of a ladder reaches
 
 
 class OrgChart(BaseModel):
@@ -48,12 +54,27 @@ class OrgChart(BaseModel):
 
 
 def _user(row: Any) -> UserRecord:
-    return UserRecord(id=row.id, name=row.name, role=row.role, unit=row.unit, title=row.title)
+    return UserRecord(
+        id=row.id,
+        name=row.name,
+        role=row.role,
+        unit=row.unit,
+        title=row.title,
+        email=row.email,
+        top_leader=row.top_leader,
+    )
 
 
 def _unit(row: Any) -> UnitRecord:
     return UnitRecord(
-        id=row.id, name=row.name, type=row.type, leader_user_id=row.leader_user_id, kind=row.kind
+        id=row.id,
+        name=row.name,
+        type=row.type,
+        leader_user_id=row.leader_user_id,
+        kind=row.kind,
+        dingtalk_webhook=row.dingtalk_webhook,
+        dingtalk_secret=row.dingtalk_secret,
+        wecom_webhook=row.wecom_webhook,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     FetchedValue,
     ForeignKey,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from store.utc import UTCDateTime
@@ -104,6 +106,9 @@ units = Table(
     Column("type", String(64), nullable=False),
     Column("leader_user_id", String(ID), nullable=True),
     Column("kind", String(16), nullable=False),
+    Column("dingtalk_webhook", String(1000), nullable=True),
+    Column("dingtalk_secret", String(200), nullable=True),
+    Column("wecom_webhook", String(1000), nullable=True),
 )
 
 users = Table(
@@ -114,4 +119,8 @@ users = Table(
     Column("role", String(16), nullable=False),
     Column("unit", String(ID), ForeignKey("units.id"), nullable=True),
     Column("title", String(200), nullable=False),
+    Column("email", String(320), nullable=True),
+    Column("top_leader", Boolean, nullable=False, server_default=false()),
 )
+
+import store.notify_tables  # noqa: E402, F401 — the notification tables join this metadata
