@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from temporalio.common import RetryPolicy
 
 from domain.events import RecordedEvent
 from domain.people import Actor
@@ -148,5 +149,41 @@ class DeliveryOutcome(BaseModel):
 
     recipient: str
     channel: str
+    delivered: bool
+    detail: str = ""
+    queued: bool = False  # a routine reminder put in the daily digest; its send is reported by signal
+
+
+class DeliveryPlan(BaseModel):
+    """Activity result of `plan_deliveries`: the deliveries in a fixed order (recipients, then robots)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    deliveries: list[DeliveryRequest]
+
+
+# The caller's retry policy for `deliver_notification`: a dead channel fails after five tries (about
+# 15 s of backoff) and the workflow records `failed` instead of waiting on it.
+DELIVERY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
+    maximum_attempts=5,
+)
+DELIVERY_TIMEOUT = timedelta(seconds=30)
+
+DIGEST_OUTCOME_SIGNAL = "digest_outcome"
+
+
+class DigestOutcome(BaseModel):
+    """Signal to an item's workflow: a daily digest that carried some of its notices went out or failed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    item_id: str
+    event_seqs: list[int]  # the audit events whose notices the digest carried
+    recipient: str
+    channel: str
+    day: str  # Beijing calendar day of the digest, YYYY-MM-DD
     delivered: bool
     detail: str = ""
