@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain.events import RecordedEvent
 from domain.fold import fold
 from domain.state import ItemState
-from store.chain import ChainLink, ChainReport, ChainWalk
+from ledger.chain import ChainLink, ChainReport, ChainWalk, FailureKind
+from ledger.hashing import GENESIS_HASH, chain_hash
 from store.db import begin_write
 from store.errors import StoreError
-from store.hashing import GENESIS_HASH, chain_hash
 from store.projection import forget_read_model, stored_state, write_read_model
 from store.schema import audit_events
 
@@ -204,7 +204,10 @@ class EventLog:
         if duplicate is not None:
             event_id, item_id, seq = duplicate
             return walk.failure(
-                item_id, seq, f"事件编号 {event_id} 重复出现 / event id {event_id} appears more than once"
+                item_id,
+                seq,
+                FailureKind.DUPLICATE_EVENT_ID,
+                f"事件编号 {event_id} 重复出现 / event id {event_id} appears more than once",
             )
         return walk.success()
 

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain import commands as cmd
 from domain.events import RecordedEvent
 from domain.fold import fold
+from ledger.hashing import GENESIS_HASH, chain_hash
 from store.event_log import EventLog, SeqConflict
-from store.hashing import GENESIS_HASH, chain_hash
 from store.schema import audit_events
 from tests.store.stories import SUPERVISOR, ItemStory
 
