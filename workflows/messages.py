@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio.common import RetryPolicy
 
 from domain.events import RecordedEvent
+from domain.ladder import Audience  # the ladder's policies name audiences too; defined with them
 from domain.people import Actor
 from domain.policy import ComputedDues
 from domain.state import ItemState
@@ -89,17 +89,6 @@ ALLOCATE_NUMBER_ACTIVITY = "allocate_number"
 
 NOTIFY_PLAN_ACTIVITY = "plan_deliveries"
 NOTIFY_DELIVER_ACTIVITY = "deliver_notification"
-
-
-class Audience(StrEnum):
-    """Who a notice is for, resolved against the org chart by the notify activities."""
-
-    UNIT_HANDLERS = "unit_handlers"  # the users of the units concerned
-    UNIT_LEADER = "unit_leader"  # each concerned unit's head
-    RESPONSIBLE_LEADER = "responsible_leader"  # the item's 责任领导 / 分管领导
-    TOP_LEADER = "top_leader"  # 一把手
-    DISCIPLINE = "discipline"  # 纪检监察 (the discipline office)
-    SUPERVISOR = "supervisor"  # the item's supervisor
 
 
 class Notice(BaseModel):
