@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from temporalio.common import RetryPolicy
 
 from domain.events import RecordedEvent
-from domain.ladder import Audience  # the ladder's policies name audiences too; defined with them
+from domain.ladder import Audience as Audience  # noqa: PLC0414 — explicit re-export for the notify seam
 from domain.people import Actor
 from domain.policy import ComputedDues
 from domain.state import ItemState
