@@ -123,4 +123,5 @@ users = Table(
     Column("top_leader", Boolean, nullable=False, server_default=false()),
 )
 
+import store.ledger_tables  # noqa: E402 — the ledger and its checkpoints join this metadata
 import store.notify_tables  # noqa: E402, F401 — the notification tables join this metadata

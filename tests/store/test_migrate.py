@@ -24,6 +24,8 @@ TABLES = {
     "notify_inbox",
     "notify_digest_entries",
     "notify_digests",
+    "ledger",
+    "checkpoints",
     "alembic_version",
 }
 
