@@ -6,6 +6,7 @@ import asyncio
 import signal
 from datetime import timedelta
 
+import httpx
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
@@ -13,10 +14,13 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from activities.audit import AuditActivities
+from activities.notify import ChannelSettings, NotifyActivities
 from settings import Settings
 from store.db import make_engine, make_sessions
 from store.event_log import EventLog
 from store.numbers import ItemNumbers
+from workflows.digest import DigestWorkflow
+from workflows.digest_schedule import ensure_digest_schedule
 from workflows.item import SupervisionItemWorkflow
 
 log = structlog.get_logger(__name__)
@@ -27,14 +31,27 @@ def build_worker(
     task_queue: str,
     sessions: async_sessionmaker[AsyncSession],
     audit: AuditActivities | None = None,
+    notify: NotifyActivities | None = None,
 ) -> Worker:
-    """A worker for the item workflow and its activities, bound to one database."""
+    """A worker for the item and digest workflows and their activities, bound to one database.
+
+    Without `notify`, notices reach the inbox only: no SMTP server, robots off, and no HTTP
+    client is ever used.
+    """
     activities = audit or AuditActivities(EventLog(sessions), ItemNumbers(sessions))
+    notify = notify or NotifyActivities(sessions, ChannelSettings(), httpx.AsyncClient())
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[SupervisionItemWorkflow],
-        activities=[activities.append_events, activities.allocate_number],
+        workflows=[SupervisionItemWorkflow, DigestWorkflow],
+        activities=[
+            activities.append_events,
+            activities.allocate_number,
+            notify.plan_deliveries,
+            notify.deliver_notification,
+            notify.collect_digests,
+            notify.send_digest,
+        ],
         graceful_shutdown_timeout=timedelta(seconds=10),
     )
 
@@ -53,12 +70,19 @@ async def run_worker(settings: Settings) -> None:
     engine = make_engine(settings.resolved_database_url)
     try:
         client = await connect(settings)
-        worker = build_worker(client, settings.task_queue, make_sessions(engine))
+        sessions = make_sessions(engine)
+        channels = ChannelSettings.from_settings(settings)
+        await ensure_digest_schedule(client, settings.task_queue, settings.digest_cron)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        async with worker:
+        async with (
+            httpx.AsyncClient(timeout=channels.webhook_timeout_seconds) as http,
+            build_worker(
+                client, settings.task_queue, sessions, notify=NotifyActivities(sessions, channels, http)
+            ),
+        ):
             log.info("worker started", task_queue=settings.task_queue, temporal=settings.temporal_address)
             await stop.wait()
             log.info("worker stopping")
