@@ -43,12 +43,22 @@ class Settings(BaseSettings):
     webhooks_enabled: bool = False
     webhook_timeout_seconds: float = 10.0
     digest_cron: str = Field(default="30 8 * * *", description="daily reminder digest, Beijing time")
+    # The Ed25519 key that signs audit checkpoints lives outside the database (embedded: data dir).
+    audit_signer_file: Path | None = None
+    checkpoint_every_minutes: int = Field(default=60, ge=1, description="signed audit checkpoint schedule")
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:
         if self.environment == "production" and self.jwt_secret == DEFAULT_SECRET:
             raise ValueError("JWT_SECRET must be set in production (the embedded demo secret is public)")
+        if self.environment == "production" and self.audit_signer_file is None:
+            raise ValueError("AUDIT_SIGNER_FILE must be set in production (the checkpoint signing key)")
         return self
+
+    @property
+    def resolved_audit_signer_file(self) -> Path:
+        """AUDIT_SIGNER_FILE, or `audit-signing.key` in the data directory (embedded default)."""
+        return self.audit_signer_file or self.data_dir / "audit-signing.key"
 
     @property
     def resolved_database_url(self) -> str:
