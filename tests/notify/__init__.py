@@ -1,0 +1,1 @@
+"""Notification channels: planning from the org chart, inbox, SMTP, robots, retries and the digest."""

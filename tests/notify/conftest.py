@@ -1,0 +1,182 @@
+"""Real parts for the notification tests: an SMTP server, a robot receiver, the demo org with robots."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from activities.notify import ChannelSettings, NotifyActivities
+from store.demo_org import DEMO_ORG
+from store.org import OrgChart, OrgDirectory
+
+DING_SECRET = "SECtest-signing-secret"
+SENDER = "duban@dcs.example"
+
+
+@dataclass
+class Mailbox:
+    """What the test's SMTP server received."""
+
+    messages: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+        """aiosmtpd's hook: keep the message."""
+        content = envelope.original_content or b""
+        message = message_from_bytes(content, _class=EmailMessage, policy=policy.default)
+        self.messages.append((list(envelope.rcpt_tos), message))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[Mailbox, int]]:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd, in its own thread); yields its mailbox and port."""
+    mailbox = Mailbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield mailbox, port
+    finally:
+        controller.stop()
+
+
+@dataclass
+class Received:
+    """One POST the robot receiver got."""
+
+    path: str
+    query: dict[str, str]
+    body: dict[str, Any]
+
+
+# Path → (status, answer): robots answer like DingTalk / WeCom do; /down and /refuse are broken robots.
+ANSWERS: dict[str, tuple[int, dict[str, Any]]] = {
+    "/dingtalk": (200, {"errcode": 0, "errmsg": "ok"}),
+    "/wecom": (200, {"errcode": 0, "errmsg": "ok"}),
+    "/down": (503, {"errcode": -1, "errmsg": "busy"}),
+    "/refuse": (200, {"errcode": 310000, "errmsg": "sign not match"}),
+}
+
+
+@dataclass
+class RobotReceiver:
+    """A real HTTP server on 127.0.0.1 that records robot messages."""
+
+    base: str
+    received: list[Received]
+
+    def url(self, path: str, query: str = "") -> str:
+        """The full URL of one of the receiver's robots."""
+        return f"{self.base}{path}{'?' + query if query else ''}"
+
+    def at(self, path: str) -> list[Received]:
+        """The messages posted to `path`."""
+        return [message for message in self.received if message.path == path]
+
+
+@pytest.fixture
+def robot_receiver() -> Iterator[RobotReceiver]:
+    """Start the receiver in a thread on a free port; stop it after the test."""
+    received: list[Received] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            url = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length", "0"))
+            body = json.loads(self.rfile.read(length))
+            query = {key: values[0] for key, values in parse_qs(url.query).items()}
+            received.append(Received(url.path, query, body))
+            status, answer = ANSWERS.get(url.path, (404, {"errcode": 404, "errmsg": "no robot"}))
+            payload = json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield RobotReceiver(f"http://127.0.0.1:{server.server_address[1]}", received)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def org_with_robots(receiver: RobotReceiver, *, ding: str = "/dingtalk", wecom: str = "/wecom") -> OrgChart:
+    """The demo org whose fgw DingTalk robot (signed) and czj WeCom robot post to the receiver."""
+    robots = {
+        "fgw": {
+            "dingtalk_webhook": receiver.url(ding, "access_token=fgw-token"),
+            "dingtalk_secret": DING_SECRET,
+        },
+        "czj": {"wecom_webhook": receiver.url(wecom, "key=czj-key")},
+    }
+    units = [unit.model_copy(update=robots.get(unit.id, {})) for unit in DEMO_ORG.units]
+    return DEMO_ORG.model_copy(update={"units": units})
+
+
+def channels(smtp_port: int = 0, *, webhooks: bool = True) -> ChannelSettings:
+    """Channel settings with email on (when a port is given) and the robots switched as asked."""
+    return ChannelSettings(
+        smtp_host="127.0.0.1" if smtp_port else "",
+        smtp_port=smtp_port,
+        smtp_sender=SENDER,
+        webhooks_enabled=webhooks,
+        webhook_timeout_seconds=5.0,
+    )
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    """The HTTP client the notify activities post robot messages with."""
+    async with httpx.AsyncClient() as client:
+        yield client
+
+
+@dataclass
+class NotifyHarness:
+    """The notify activities on a database holding the demo org with the receiver's robots."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    http: httpx.AsyncClient
+    receiver: RobotReceiver
+
+    async def load(self, chart: OrgChart) -> None:
+        """Load an org chart."""
+        await OrgDirectory(self.sessions).load(chart)
+
+    def activities(self, settings: ChannelSettings) -> NotifyActivities:
+        """NotifyActivities with these channel settings."""
+        return NotifyActivities(self.sessions, settings, self.http)
+
+
+@pytest.fixture
+async def notify(
+    sessions: async_sessionmaker[AsyncSession], http: httpx.AsyncClient, robot_receiver: RobotReceiver
+) -> NotifyHarness:
+    """The harness, with the demo org (robots on the receiver) loaded."""
+    harness = NotifyHarness(sessions, http, robot_receiver)
+    await harness.load(org_with_robots(robot_receiver))
+    return harness
