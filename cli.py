@@ -31,6 +31,7 @@ from temporalio.client import Client
 
 from api import create_app
 from api.auth import issue_token
+from audit_cli import add_audit_commands
 from logs import configure_logging
 from settings import Settings
 from store.db import make_engine, make_sessions
@@ -404,6 +405,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("file", metavar="FILE.json")
     org_commands.add_parser("demo", help="载入演示组织 / load the demo org")
     org.set_defaults(run=cmd_org)
+    add_audit_commands(commands)
     return parser
 
 

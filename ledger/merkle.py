@@ -64,16 +64,52 @@ class RootAccumulator:
         return value
 
 
+class Tree:
+    """A fixed tree over leaf hashes that hands out many proofs, each subtree hashed once."""
+
+    def __init__(self, leaves: Sequence[bytes]) -> None:
+        self.leaves = list(leaves)
+        self._hashes: dict[tuple[int, int], bytes] = {}
+
+    @property
+    def size(self) -> int:
+        """How many leaves the tree has."""
+        return len(self.leaves)
+
+    def root(self) -> bytes:
+        """The tree's root (RFC 6962 MTH)."""
+        return self._hash(0, self.size) if self.leaves else root([])
+
+    def _hash(self, lo: int, hi: int) -> bytes:
+        if hi - lo == 1:
+            return self.leaves[lo]
+        cached = self._hashes.get((lo, hi))
+        if cached is None:
+            k = lo + _split(hi - lo)
+            cached = self._hashes[(lo, hi)] = node_hash(self._hash(lo, k), self._hash(k, hi))
+        return cached
+
+    def inclusion_proof(self, index: int) -> list[bytes]:
+        """The audit path of leaf `index` (0-based), RFC 6962 PATH."""
+        if not 0 <= index < self.size:
+            raise ProofError(f"leaf {index} outside a tree of {self.size}")
+        path: list[bytes] = []
+        lo, hi = 0, self.size
+        while hi - lo > 1:
+            k = lo + _split(hi - lo)
+            if index < k:
+                path.append(self._hash(k, hi))
+                hi = k
+            else:
+                path.append(self._hash(lo, k))
+                lo = k
+        path.reverse()  # PATH lists siblings from the leaf upwards
+        return path
+
+
 def inclusion_proof(index: int, leaves: Sequence[bytes]) -> list[bytes]:
     """The audit path of leaf `index` (0-based) in the tree over `leaves` (RFC 6962 PATH)."""
-    if not 0 <= index < len(leaves):
-        raise ProofError(f"leaf {index} outside a tree of {len(leaves)}")
-    if len(leaves) == 1:
-        return []
-    k = _split(len(leaves))
-    if index < k:
-        return [*inclusion_proof(index, leaves[:k]), root(leaves[k:])]
-    return [*inclusion_proof(index - k, leaves[k:]), root(leaves[:k])]
+    return Tree(leaves).inclusion_proof(index)
 
 
 def root_from_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes]) -> bytes:

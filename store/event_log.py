@@ -28,9 +28,9 @@ __all__ = ["AppendReceipt", "ChainReport", "EventLog", "SeqConflict", "StoredEve
 _APPEND_ATTEMPTS = 3
 _STREAM_BATCH = 500
 _CHAIN_FIELDS = frozenset({"recorded_at", "prev_hash", "hash"})
-# A row of _EVENT_COLUMNS.
+# A row of EVENT_COLUMNS.
 EventRow = Row[*tuple[Any, ...]]
-_EVENT_COLUMNS = (
+EVENT_COLUMNS = (
     audit_events.c.event_id,
     audit_events.c.item_id,
     audit_events.c.seq,
@@ -94,7 +94,8 @@ def _row_values(event: RecordedEvent, prev_hash: str, hash_: str) -> dict[str, A
     }
 
 
-def _stored(row: EventRow) -> StoredEvent:
+def stored_event(row: EventRow) -> StoredEvent:
+    """The event a row of EVENT_COLUMNS holds (raises ValidationError if it no longer parses)."""
     return StoredEvent(
         id=row.event_id,
         item_id=row.item_id,
@@ -112,7 +113,7 @@ def _stored(row: EventRow) -> StoredEvent:
 
 def _link(row: EventRow) -> ChainLink:
     try:
-        event: StoredEvent | None = _stored(row)
+        event: StoredEvent | None = stored_event(row)
         unreadable = ""
     except ValidationError as error:
         event, unreadable = None, f"{error.error_count()} validation errors"
@@ -166,17 +167,17 @@ class EventLog:
 
     async def read(self, item_id: str, *, until: datetime | None = None) -> list[StoredEvent]:
         """The item's events ordered by seq; with `until`, only those that occurred at or before it."""
-        statement = select(*_EVENT_COLUMNS).where(audit_events.c.item_id == item_id)
+        statement = select(*EVENT_COLUMNS).where(audit_events.c.item_id == item_id)
         if until is not None:
             statement = statement.where(audit_events.c.occurred_at <= until)
         async with self._sessions() as session:
             rows = (await session.execute(statement.order_by(audit_events.c.seq))).all()
-        return [_stored(row) for row in rows]
+        return [stored_event(row) for row in rows]
 
     async def verify_item(self, item_id: str) -> ChainReport:
         """Check one item's chain: gapless seq from 1, linked prev_hash, recomputed hashes, unique ids."""
         statement = (
-            select(*_EVENT_COLUMNS).where(audit_events.c.item_id == item_id).order_by(audit_events.c.seq)
+            select(*EVENT_COLUMNS).where(audit_events.c.item_id == item_id).order_by(audit_events.c.seq)
         )
         walk = ChainWalk()
         async with self._sessions() as session:
@@ -190,7 +191,7 @@ class EventLog:
         """Check every item's chain, streaming the log in (item_id, seq) order; stop at the first bad row."""
         walk = ChainWalk()
         statement = (
-            select(*_EVENT_COLUMNS)
+            select(*EVENT_COLUMNS)
             .order_by(audit_events.c.item_id, audit_events.c.seq)
             .execution_options(yield_per=_STREAM_BATCH)
         )
@@ -282,9 +283,9 @@ async def _project(session: AsyncSession, item_id: str, new: list[RecordedEvent]
 
 async def _events_of(session: AsyncSession, item_id: str) -> list[StoredEvent]:
     rows = await session.execute(
-        select(*_EVENT_COLUMNS).where(audit_events.c.item_id == item_id).order_by(audit_events.c.seq)
+        select(*EVENT_COLUMNS).where(audit_events.c.item_id == item_id).order_by(audit_events.c.seq)
     )
-    return [_stored(row) for row in rows]
+    return [stored_event(row) for row in rows]
 
 
 async def _duplicate_event_id(session: AsyncSession) -> tuple[str, str, int] | None:

@@ -1,0 +1,1 @@
+"""The auditor's toolkit on the service side: keys, export, replay and diff, reconciliation, schedule."""
