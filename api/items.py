@@ -33,6 +33,7 @@ from domain.people import Actor
 from domain.refusals import CommandRefused, Refusal, RefusalKind, conflict
 from domain.state import ItemState, describe_waiting
 from store.items import ItemFilter
+from store.verification import verify_audit_trail
 from workflows.messages import ActionRequest, workflow_id_for
 
 router = APIRouter(prefix="/api/items", tags=["items"])
@@ -200,7 +201,7 @@ async def item_state_as_of(
 async def verify_item(item_id: str, actor: Auditor, services: ServicesDep) -> ChainReportPublic:
     """Recompute the item's hash chain: ok, or the first bad seq and what is wrong."""
     _bind_item(item_id)
-    report = await services.events.verify_item(item_id)
+    report = await verify_audit_trail(services.sessions, item_id=item_id)
     if report.ok and report.events_checked == 0:
         raise item_not_found(item_id)
     return ChainReportPublic.model_validate(report)

@@ -73,7 +73,7 @@ class EventPublic(BaseModel):
 
 
 class ChainReportPublic(BaseModel):
-    """A verification: ok, or the first bad item and seq with what is wrong."""
+    """A verification: ok, or the first bad spot (item and seq, or ledger positions) and its kind."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -82,7 +82,10 @@ class ChainReportPublic(BaseModel):
     events_checked: int
     item_id: str | None = None
     seq: int | None = None
+    kind: str | None = None
     problem: str | None = None
+    position: int | None = None
+    position_end: int | None = None
 
 
 class UserPublic(BaseModel):
