@@ -14,11 +14,13 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from activities.audit import AuditActivities
+from activities.ladder import LadderActivities
 from activities.notify import ChannelSettings, NotifyActivities
 from settings import Settings
 from store.db import make_engine, make_sessions
 from store.event_log import EventLog
 from store.numbers import ItemNumbers
+from store.policies import PolicyStore
 from workflows.digest import DigestWorkflow
 from workflows.digest_schedule import ensure_digest_schedule
 from workflows.item import SupervisionItemWorkflow
@@ -32,6 +34,8 @@ def build_worker(
     sessions: async_sessionmaker[AsyncSession],
     audit: AuditActivities | None = None,
     notify: NotifyActivities | None = None,
+    *,
+    ladder: LadderActivities | None = None,
 ) -> Worker:
     """A worker for the item and digest workflows and their activities, bound to one database.
 
@@ -40,6 +44,7 @@ def build_worker(
     """
     activities = audit or AuditActivities(EventLog(sessions), ItemNumbers(sessions))
     notify = notify or NotifyActivities(sessions, ChannelSettings(), httpx.AsyncClient())
+    ladder = ladder or LadderActivities(PolicyStore(sessions))
     return Worker(
         client,
         task_queue=task_queue,
@@ -51,6 +56,8 @@ def build_worker(
             notify.deliver_notification,
             notify.collect_digests,
             notify.send_digest,
+            ladder.choose_policy,
+            ladder.arm_ladders,
         ],
         graceful_shutdown_timeout=timedelta(seconds=10),
     )

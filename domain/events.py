@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from domain.commands import Attachment, MilestoneSpec
 from domain.instants import Instant
+from domain.ladder import AppliedPolicy, ArmedRung, Audience, Level
 from domain.people import Actor
 from domain.stages import Stage
 from domain.vocabulary import Category, Priority, Source
@@ -165,6 +166,73 @@ class ItemCancelled(EventBody):
     reason: str
 
 
+class PolicyApplied(EventBody):
+    """The escalation policy version the item runs under, recorded whole at open."""
+
+    policy: AppliedPolicy
+
+
+class LadderArmed(EventBody):
+    """A waiting step's ladder: the instants computed outside the workflow, which it only waits on."""
+
+    step: str
+    due: Instant
+    rungs: list[ArmedRung]
+    policy_id: str
+    policy_version: int
+    calendar: str
+
+
+class RungReached(EventBody):
+    """A rung of a step's ladder fired: which rule, and who was told."""
+
+    step: str
+    level: Level
+    at: Instant  # the instant the rung was armed for
+    due: Instant
+    rule: str
+    audience: list[Audience]
+    recipients: list[str]
+
+
+class ReminderSent(RungReached):
+    """提醒: a step falls due soon."""
+
+
+class EscalationRaised(RungReached):
+    """预警 / 超期 / 挂牌督办: a step is due or overdue; the item's light follows."""
+
+
+class NotificationDelivered(EventBody):
+    """One notice reached one recipient over one channel (or joined their daily digest)."""
+
+    notice_seq: int
+    kind: str
+    recipient: str
+    channel: str
+    detail: str = ""
+
+
+class NotificationQueued(EventBody):
+    """A routine reminder joined the recipient's daily digest on a channel; the digest reports later."""
+
+    notice_seq: int
+    kind: str
+    recipient: str
+    channel: str
+    detail: str = ""
+
+
+class NotificationFailed(EventBody):
+    """One notice could not be delivered after the channel's retries; the item goes on."""
+
+    notice_seq: int
+    kind: str
+    recipient: str
+    channel: str
+    reason: str
+
+
 EVENT_TYPES: dict[str, type[EventBody]] = {
     cls.type_name(): cls
     for cls in (
@@ -190,8 +258,30 @@ EVENT_TYPES: dict[str, type[EventBody]] = {
         ItemUrged,
         CommentAdded,
         ItemCancelled,
+        PolicyApplied,
+        LadderArmed,
+        ReminderSent,
+        EscalationRaised,
+        NotificationDelivered,
+        NotificationQueued,
+        NotificationFailed,
     )
 }
+
+
+SYSTEM_EVENT_TYPES = frozenset(
+    cls.type_name()
+    for cls in (
+        PolicyApplied,
+        LadderArmed,
+        ReminderSent,
+        EscalationRaised,
+        NotificationDelivered,
+        NotificationQueued,
+        NotificationFailed,
+    )
+)
+"""Events the item's own machinery records (deadlines and notifications), not a person's action."""
 
 
 class RecordedEvent(BaseModel):

@@ -8,7 +8,7 @@ from typing import Any
 
 from domain import events as ev
 from domain.events import EventBody, RecordedEvent
-from domain.stages import Light, Stage
+from domain.stages import Stage
 from domain.state import (
     Assignment,
     AssignmentStatus,
@@ -19,6 +19,9 @@ from domain.state import (
     Plan,
     PlanStatus,
     ReportStatus,
+    StepLadder,
+    escalation_light,
+    live_ladders,
 )
 
 Changes = dict[str, Any]
@@ -145,7 +148,6 @@ def _extension_approved(s: ItemState, e: ev.ExtensionApproved, at: datetime) -> 
         "extension": None,
         "deadline": e.new_deadline,
         "completion_due": e.new_deadline,
-        "light": Light.GREEN,
     }
 
 
@@ -158,7 +160,7 @@ def _completion_claimed(s: ItemState, e: ev.CompletionClaimed, at: datetime) -> 
 
 
 def _inspection_passed(s: ItemState, e: ev.InspectionPassed, at: datetime) -> Changes:
-    return {"stage": Stage.REPORT, "report_status": ReportStatus.NONE, "light": Light.GREEN}
+    return {"stage": Stage.REPORT, "report_status": ReportStatus.NONE}
 
 
 def _rectification(s: ItemState, e: ev.RectificationOrdered, at: datetime) -> Changes:
@@ -167,7 +169,6 @@ def _rectification(s: ItemState, e: ev.RectificationOrdered, at: datetime) -> Ch
         "rectify_rounds": e.round,
         "deadline": e.new_deadline,
         "completion_due": e.new_deadline,
-        "light": Light.GREEN,
     }
 
 
@@ -195,12 +196,32 @@ def _reopened(s: ItemState, e: ev.ItemReopened, at: datetime) -> Changes:
         "completion_due": e.new_deadline,
         "evaluation_due": None,
         "report_status": ReportStatus.NONE,
-        "light": Light.GREEN,
     }
 
 
 def _cancelled(s: ItemState, e: ev.ItemCancelled, at: datetime) -> Changes:
     return {"stage": Stage.CANCELLED, "cancel_reason": e.reason, "closed_at": at}
+
+
+def _policy_applied(s: ItemState, e: ev.PolicyApplied, at: datetime) -> Changes:
+    return {"policy": e.policy}
+
+
+def _ladder_armed(s: ItemState, e: ev.LadderArmed, at: datetime) -> Changes:
+    ladder = StepLadder(
+        step=e.step,
+        due=e.due,
+        rungs=tuple(e.rungs),
+        policy_id=e.policy_id,
+        policy_version=e.policy_version,
+        calendar=e.calendar,
+    )
+    return {"ladders": {**s.ladders, e.step: ladder}}
+
+
+def _rung_reached(s: ItemState, e: ev.RungReached, at: datetime) -> Changes:
+    ladder = s.ladders[e.step].model_copy(update={"reached": e.level})
+    return {"ladders": {**s.ladders, e.step: ladder}}
 
 
 def _no_change(s: ItemState, e: EventBody, at: datetime) -> Changes:
@@ -230,6 +251,13 @@ _EVOLVERS: dict[type[EventBody], Callable[[ItemState, Any, datetime], Changes]] 
     ev.ItemUrged: _no_change,
     ev.CommentAdded: _no_change,
     ev.ItemCancelled: _cancelled,
+    ev.PolicyApplied: _policy_applied,
+    ev.LadderArmed: _ladder_armed,
+    ev.ReminderSent: _rung_reached,
+    ev.EscalationRaised: _rung_reached,
+    ev.NotificationDelivered: _no_change,
+    ev.NotificationQueued: _no_change,
+    ev.NotificationFailed: _no_change,
 }
 
 
@@ -238,9 +266,18 @@ def evolve(state: ItemState, event: RecordedEvent) -> ItemState:
     body = event.body()
     changes = _EVOLVERS[type(body)](state, body, event.occurred_at)
     base = {"id": event.item_id} if not state.id else {}
-    return state.model_copy(
+    moved = state.model_copy(
         update={**base, **changes, "last_seq": event.seq, "updated_at": event.occurred_at}
     )
+    return _with_escalation(moved)
+
+
+def _with_escalation(state: ItemState) -> ItemState:
+    """The one rule of the light: a ladder stops when its step is done or its due moves, and the
+    light is the gravest rung reached among the ladders still running."""
+    ladders = live_ladders(state)
+    light, flagged = escalation_light(ladders)
+    return state.model_copy(update={"ladders": ladders, "light": light, "flagged": flagged})
 
 
 def fold(events: Iterable[RecordedEvent], state: ItemState | None = None) -> ItemState:

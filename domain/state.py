@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from domain.commands import Attachment
+from domain.ladder import AppliedPolicy, ArmedRung, Level
 from domain.stages import Light, Stage
 from domain.vocabulary import Category, Priority, Source
 
@@ -97,6 +98,25 @@ class PendingStep(BaseModel):
     due: datetime | None
 
 
+class StepLadder(BaseModel):
+    """The armed ladder of one waiting step, and the gravest rung it has reached so far."""
+
+    model_config = ConfigDict(frozen=True)
+
+    step: str
+    due: datetime
+    rungs: tuple[ArmedRung, ...]
+    policy_id: str
+    policy_version: int
+    calendar: str
+    reached: Level | None = None
+
+    def unreached(self) -> tuple[ArmedRung, ...]:
+        """The rungs above the one reached, in level order."""
+        floor = -1 if self.reached is None else self.reached.rank
+        return tuple(r for r in self.rungs if r.level.rank > floor)
+
+
 class ItemState(BaseModel):
     """Everything the loop knows about one item; built only by folding events."""
 
@@ -120,6 +140,9 @@ class ItemState(BaseModel):
     returns: dict[str, int] = {}
     stage: Stage = Stage.DEPLOY
     light: Light = Light.GREEN
+    flagged: bool = False  # 挂牌督办: some pending step reached the ladder's top
+    policy: AppliedPolicy | None = None
+    ladders: dict[str, StepLadder] = {}
     deadline: datetime | None = None
     plan: Plan | None = None
     plan_due: datetime | None = None
@@ -274,6 +297,42 @@ def _implement_steps(state: ItemState) -> list[PendingStep]:
         )
     )
     return steps
+
+
+def live_ladders(state: ItemState) -> dict[str, StepLadder]:
+    """The ladders still running: their step is pending with the due instant they were armed for."""
+    dues = {step.step: step.due for step in waiting_for(state) if step.due is not None}
+    return {step: ladder for step, ladder in state.ladders.items() if dues.get(step) == ladder.due}
+
+
+def unarmed_steps(state: ItemState) -> list[PendingStep]:
+    """Pending steps with a due instant whose ladder is not armed (or was armed for another due)."""
+    return [
+        step
+        for step in waiting_for(state)
+        if step.due is not None
+        and (step.step not in state.ladders or state.ladders[step.step].due != step.due)
+    ]
+
+
+def next_rung(state: ItemState) -> tuple[str, ArmedRung] | None:
+    """The earliest rung not yet reached on any live ladder, with its step (None: nothing to wait for)."""
+    upcoming = [
+        (rung.at, step, rung) for step, ladder in state.ladders.items() for rung in ladder.unreached()
+    ]
+    if not upcoming:
+        return None
+    _, step, rung = min(upcoming, key=lambda entry: (entry[0], entry[1]))
+    return step, rung
+
+
+def escalation_light(ladders: dict[str, StepLadder]) -> tuple[Light, bool]:
+    """The item's light and 挂牌督办 flag: the gravest rung reached among live ladders."""
+    reached = [ladder.reached for ladder in ladders.values() if ladder.reached is not None]
+    if not reached:
+        return Light.GREEN, False
+    worst = max(reached, key=lambda level: level.rank)
+    return worst.light, worst is Level.TOP
 
 
 def describe_waiting(state: ItemState) -> str:

@@ -1,59 +1,47 @@
 """SupervisionItemWorkflow: one durable workflow per tracked item, through all five stages.
 
 Human actions arrive as the `act` update. Its validator runs the pure `decide` and refuses
-before anything reaches the history; the handler decides again under a lock (another update
-may have moved the item meanwhile), appends the events through an activity, and only then
-folds them into the state it reports.
+before anything reaches the history; the handler decides again under the journal's lock
+(another update or a timer may have moved the item meanwhile), drafts the events together
+with the ladder events they call for, appends them through an activity, and only then
+folds them into the state it reports. Deadline timers and deliveries (workflows/ladder.py)
+record through the same journal.
 """
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
     from domain.commands import ACTIONS, Command
     from domain.decide import Context, Decision, MissingDue, decide
-    from domain.events import EventBody, RecordedEvent, record
-    from domain.fold import evolve
+    from domain.events import ItemUrged
+    from domain.people import SYSTEM_ACTOR
     from domain.refusals import Refusal, invalid
     from domain.state import ItemState
+    from workflows.journal import STORE_RETRY, STORE_TIMEOUT, Journal, event_id
+    from workflows.ladder import LadderKeeper
     from workflows.messages import (
         ACT_UPDATE,
         ALLOCATE_NUMBER_ACTIVITY,
-        APPEND_EVENTS_ACTIVITY,
+        DIGEST_OUTCOME_SIGNAL,
         STATE_QUERY,
         ActionRequest,
         ActionResult,
-        AppendEvents,
-        AppendOutcome,
+        DigestOutcome,
         ItemStart,
         NumberRequest,
     )
     from workflows.refusal_errors import refusal_error
 
-# Event ids are derived from (item, seq): a retried append carries the same id and is a no-op.
-EVENT_ID_NAMESPACE = uuid.UUID("6f1c2d4e-8a53-4c1e-9d0b-2b7f3a9e5c10")
+__all__ = ["SupervisionItemWorkflow", "event_id"]
+
 # An item whose `open` never arrives (its start raced a refused open) ends after this wait.
 OPEN_GRACE = timedelta(hours=1)
-STORE_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=1),
-    non_retryable_error_types=["SeqConflict"],
-)
-STORE_TIMEOUT = timedelta(seconds=30)
-
-
-def event_id(item_id: str, seq: int) -> str:
-    """The deterministic id of the item's `seq`-th event."""
-    return str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{item_id}:{seq}"))
 
 
 def _parse(request: ActionRequest) -> Command | Refusal:
@@ -73,33 +61,32 @@ class SupervisionItemWorkflow:
     @workflow.init
     def __init__(self, start: ItemStart) -> None:
         self._item_id = start.item_id
-        self._state = ItemState(id=start.item_id)
-        self._lock = asyncio.Lock()
+        self._journal = Journal(start.item_id)
+        self._ladder = LadderKeeper(self._journal)
 
     @workflow.run
     async def run(self, start: ItemStart) -> ItemState:
-        """Wait until the item is closed or cancelled and every update has finished."""
+        """Keep the ladders until the item is closed or cancelled, then let updates and deliveries finish."""
         try:
-            await workflow.wait_condition(lambda: self._state.opened, timeout=OPEN_GRACE)
+            await workflow.wait_condition(lambda: self._journal.state.opened, timeout=OPEN_GRACE)
         except TimeoutError:
             workflow.logger.warning("item never opened; ending", extra={"item_id": self._item_id})
-            return self._state
-        await workflow.wait_condition(
-            lambda: not self._state.stage.is_open and workflow.all_handlers_finished()
-        )
-        return self._state
+            return self._journal.state
+        await self._ladder.watch()
+        await workflow.wait_condition(lambda: workflow.all_handlers_finished() and self._ladder.idle)
+        return self._journal.state
 
     @workflow.query(name=STATE_QUERY)
     def state(self) -> ItemState:
         """The item's current state (never mutates)."""
-        return self._state
+        return self._journal.state
 
     @workflow.update(name=ACT_UPDATE)
     async def act(self, request: ActionRequest) -> ActionResult:
-        """Perform one person's action: decide, append to the audit log, fold."""
-        async with self._lock:
-            number = self._state.number
-            if request.action == "open" and not self._state.opened:
+        """One person's action: decide, arm the ladders it calls for, append to the audit log, fold."""
+        async with self._journal.lock:
+            number = self._journal.state.number
+            if request.action == "open" and not self._journal.state.opened:
                 number = await workflow.execute_activity(
                     ALLOCATE_NUMBER_ACTIVITY,
                     NumberRequest(item_id=self._item_id, year=workflow.now().year),
@@ -110,28 +97,33 @@ class SupervisionItemWorkflow:
             outcome = self._decide(request, number)
             if isinstance(outcome, Refusal):
                 raise refusal_error(outcome)
-            recorded = self._record(outcome, request)
-            await workflow.execute_activity(
-                APPEND_EVENTS_ACTIVITY,
-                AppendEvents(events=recorded),
-                result_type=AppendOutcome,
-                start_to_close_timeout=STORE_TIMEOUT,
-                retry_policy=STORE_RETRY,
-            )
-            for event in recorded:
-                self._state = evolve(self._state, event)
+            recorded, after = self._journal.draft(outcome, request.actor)
+            armed, _ = self._journal.draft(await self._ladder.arming(after), SYSTEM_ACTOR, after=after)
+            await self._journal.commit([*recorded, *armed])
             workflow.logger.info(
                 "action recorded",
-                extra={"item_id": self._item_id, "action": request.action, "seq": self._state.last_seq},
+                extra={
+                    "item_id": self._item_id,
+                    "action": request.action,
+                    "seq": self._journal.state.last_seq,
+                },
             )
-            return ActionResult(state=self._state, events=recorded)
+        for event in recorded:
+            if event.type == ItemUrged.type_name():
+                self._ladder.urged(event)
+        return ActionResult(state=self._journal.state, events=[*recorded, *armed])
 
     @act.validator
     def validate_act(self, request: ActionRequest) -> None:
         """Refuse, before anything is written to the history, what the domain refuses."""
-        outcome = self._decide(request, self._state.number or "pending")
+        outcome = self._decide(request, self._journal.state.number or "pending")
         if isinstance(outcome, Refusal):
             raise refusal_error(outcome)
+
+    @workflow.signal(name=DIGEST_OUTCOME_SIGNAL)
+    async def digest_outcome(self, outcome: DigestOutcome) -> None:
+        """A daily digest carrying this item's notices went out (or failed): record it per notice."""
+        await self._ladder.digest_reported(outcome)
 
     def _decide(self, request: ActionRequest, number: str) -> Decision:
         command = _parse(request)
@@ -139,24 +131,6 @@ class SupervisionItemWorkflow:
             return command
         context = Context(actor=request.actor, now=workflow.now(), dues=request.dues, number=number)
         try:
-            return decide(self._state, command, context)
+            return decide(self._journal.state, command, context)
         except MissingDue as missing:
             return invalid(f"缺少计算好的期限 {missing} / the caller did not compute the {missing} due")
-
-    def _record(self, bodies: list[EventBody], request: ActionRequest) -> list[RecordedEvent]:
-        events: list[RecordedEvent] = []
-        stage = self._state.stage
-        for offset, body in enumerate(bodies, start=1):
-            seq = self._state.last_seq + offset
-            events.append(
-                record(
-                    body,
-                    event_id=event_id(self._item_id, seq),
-                    item_id=self._item_id,
-                    seq=seq,
-                    stage=stage,
-                    actor=request.actor,
-                    occurred_at=workflow.now(),
-                )
-            )
-        return events

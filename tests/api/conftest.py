@@ -14,6 +14,7 @@ from temporalio.client import Client
 
 from api import create_app
 from api.auth import issue_token
+from domain.events import SYSTEM_EVENT_TYPES
 from settings import Settings
 from store.db import make_engine, make_sessions
 from store.demo_org import DEMO_ORG
@@ -97,6 +98,12 @@ class Api:
     async def event_count(self, item_id: str) -> int:
         """How many audit events the item has, read from the log itself."""
         return len(await EventLog(self.sessions).read(item_id))
+
+    async def action_types(self, item_id: str) -> list[str]:
+        """The types of the item's events that people's actions recorded (ladder and deliveries left out)."""
+        return [
+            e.type for e in await EventLog(self.sessions).read(item_id) if e.type not in SYSTEM_EVENT_TYPES
+        ]
 
 
 @pytest.fixture

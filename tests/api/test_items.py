@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from itertools import pairwise
 
+from domain.events import SYSTEM_EVENT_TYPES
 from tests.api.conftest import (
     AUDITOR,
     CO,
@@ -37,10 +39,13 @@ async def test_open_list_get_act_and_read_the_events(api: Api) -> None:
     assert signed.json()["assignments"]["fgw"]["status"] == "signed"
 
     events = (await api.get(f"/api/items/{item['id']}/events", AUDITOR)).json()
-    assert [e["seq"] for e in events] == [1, 2]
-    assert [e["type"] for e in events] == ["ItemOpened", "AssignmentSigned"]
-    assert events[1]["actor"]["id"] == LEAD
-    assert events[1]["prev_hash"] == events[0]["hash"]
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    assert [e["type"] for e in events if e["type"] not in SYSTEM_EVENT_TYPES] == [
+        "ItemOpened",
+        "AssignmentSigned",
+    ]
+    assert events[-1]["actor"]["id"] == LEAD
+    assert all(later["prev_hash"] == earlier["hash"] for earlier, later in pairwise(events))
     assert set(events[0]) >= {"id", "seq", "type", "stage", "actor", "occurred_at", "recorded_at", "payload"}
 
 
@@ -53,7 +58,7 @@ async def test_a_loop_through_plan_approval_enters_implementation(api: Api) -> N
     approved = await api.act(item["id"], "approve_plan", SUPERVISOR, {"comment": "同意"})
     assert approved.status_code == 200, approved.text
     assert approved.json()["stage"] == "implement"
-    assert await api.event_count(item["id"]) == 5
+    assert len(await api.action_types(item["id"])) == 5
 
 
 async def test_the_same_idempotency_key_opens_one_item(api: Api) -> None:
@@ -64,7 +69,7 @@ async def test_the_same_idempotency_key_opens_one_item(api: Api) -> None:
     assert first.status_code == 201
     assert again.status_code == 200
     assert again.json()["id"] == first.json()["id"]
-    assert await api.event_count(first.json()["id"]) == 1
+    assert await api.action_types(first.json()["id"]) == ["ItemOpened"]
 
     other_user = await api.post("/api/items", SUPERVISOR_2, json=open_body(), headers=key)
     assert other_user.status_code == 201
@@ -133,7 +138,7 @@ async def test_auditor_verifies_one_chain_and_the_whole_log(api: Api) -> None:
     one = await api.get(f"/api/items/{item['id']}/verify", AUDITOR)
     assert one.status_code == 200
     assert one.json()["ok"] is True
-    assert one.json()["events_checked"] == 2
+    assert one.json()["events_checked"] == await api.event_count(item["id"])
 
     everything = await api.get("/api/audit/verify", AUDITOR)
     assert everything.json()["ok"] is True

@@ -26,6 +26,7 @@ TABLES = {
     "notify_digests",
     "ledger",
     "checkpoints",
+    "escalation_policies",
     "alembic_version",
 }
 

@@ -1,0 +1,187 @@
+"""The escalation ladder on the time-skipping server, from a clock started on 2026-09-28 (a Monday).
+
+The 2026 National Day holiday runs 10-01..10-07 with 10-10 (a Saturday) a make-up workday,
+so a five-working-day plan opened that Monday at 09:00 is due on 10-10 at 18:00 Beijing time.
+The real notify activities deliver to the inbox of users of the demo org chart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
+
+from domain.events import RecordedEvent
+from domain.fold import fold
+from domain.stages import Light, Stage
+from store.demo_org import DEMO_ORG
+from store.event_log import EventLog
+from store.org import OrgDirectory
+from tests.fixtures.temporal import run_item_worker
+from tests.workflows.driver import CO, LEAD, SUPERVISOR, open_body
+from tests.workflows.ladder_support import (
+    ONE_MINUTE,
+    CalendarItemDriver,
+    after,
+    beijing,
+    rungs,
+    skip_to,
+    time_skipping_server_from,
+)
+
+OPENED = beijing("2026-09-28 09:00")
+FGW_HANDLERS = ["fgw-li", "fgw-zhou"]
+TOP = ["jjw-sun", "leader-top"]  # 纪检 and 一把手
+
+
+@pytest.fixture
+async def item(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[CalendarItemDriver]:
+    await OrgDirectory(sessions).load(DEMO_ORG)
+    async with (
+        time_skipping_server_from(OPENED) as env,
+        run_item_worker(env.client, sessions) as task_queue,
+    ):
+        yield CalendarItemDriver(env.client, task_queue, env=env)
+
+
+def server(item: CalendarItemDriver) -> WorkflowEnvironment:
+    assert item.env is not None
+    return item.env
+
+
+async def log(sessions: async_sessionmaker[AsyncSession], item: CalendarItemDriver) -> list[RecordedEvent]:
+    return list(await EventLog(sessions).read(item.item_id))
+
+
+async def assert_chain_holds(sessions: async_sessionmaker[AsyncSession], item: CalendarItemDriver) -> None:
+    events = await log(sessions, item)
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    assert (await EventLog(sessions).verify_item(item.item_id)).ok
+    assert fold(events) == await item.state()
+
+
+async def test_plan_deadline_across_national_day_reaches_each_rung_at_its_instant_and_tells_its_people(
+    item: CalendarItemDriver, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await item.open(open_body(deadline="2026-12-31"))
+    await item.act("sign_for", LEAD)
+    await item.act("sign_for", CO)
+
+    state = await item.state()
+    assert state.opened_at is not None
+    assert state.opened_at.astimezone(OPENED.tzinfo).date() == OPENED.date()
+    assert state.plan_due == beijing("2026-10-10 18:00")
+    ladder = state.ladders["submit_plan"]
+    assert ladder.calendar.startswith("chinesecalendar")
+    assert (ladder.policy_id, ladder.policy_version) == ("major_project/high", 1)
+    expected = [
+        ("reminder", beijing("2026-10-08 18:00"), FGW_HANDLERS, Light.GREEN),
+        ("warning", beijing("2026-10-10 18:00"), FGW_HANDLERS, Light.YELLOW),
+        ("overdue", beijing("2026-10-14 18:00"), ["leader-wang"], Light.RED),
+        ("top", beijing("2026-10-20 18:00"), TOP, Light.RED),
+    ]
+    assert [(r.level.value, r.at) for r in ladder.rungs] == [(level, at) for level, at, _, _ in expected]
+
+    for level, at, recipients, light in expected:
+        await skip_to(server(item), at - ONE_MINUTE)
+        assert level not in {reached for _, reached, _, _ in rungs(await log(sessions, item))}
+
+        await skip_to(server(item), at + ONE_MINUTE)
+
+        events = await log(sessions, item)
+        assert rungs(events)[-1] == ("submit_plan", level, at, recipients)
+        (raised,) = [
+            e
+            for e in events
+            if e.type in {"ReminderSent", "EscalationRaised"} and e.payload["level"] == level
+        ]
+        assert at <= raised.occurred_at < at + ONE_MINUTE
+        assert raised.payload["rule"].startswith(f"major_project/high v1 {level}:")
+        delivered = {
+            (e.payload["recipient"], e.payload["channel"])
+            for e in events
+            if e.type == "NotificationDelivered" and e.payload["notice_seq"] == raised.seq
+        }
+        assert delivered == {(who, "inbox") for who in recipients}
+        state = await item.state()
+        assert state.light is light
+        assert state.flagged is (level == "top")
+
+    await assert_chain_holds(sessions, item)
+
+
+async def test_an_extension_approved_while_red_turns_the_light_green_and_rearms_and_completion_stops_it(
+    item: CalendarItemDriver, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await item.open(open_body(deadline="2026-10-16"))
+    await item.act("sign_for", LEAD)
+    await item.act("sign_for", CO)
+    await item.act("submit_plan", LEAD, {"measures": "分两批推进"})
+    await item.act("approve_plan", SUPERVISOR, {"comment": "同意"})
+    await skip_to(server(item), beijing("2026-10-21 18:01"))  # completion due 10-16, red 3 working days on
+    assert (await item.state()).light is Light.RED
+
+    await item.act("request_extension", LEAD, {"new_deadline": "2026-11-13", "reason": "资金到位晚"})
+    rejected = await item.act("decide_extension", SUPERVISOR, {"approve": False, "comment": "不予延期"})
+    assert rejected.state.light is Light.RED
+    await item.act("request_extension", LEAD, {"new_deadline": "2026-11-13", "reason": "补充材料"})
+    approved = await item.act("decide_extension", SUPERVISOR, {"approve": True, "comment": "同意延期"})
+
+    assert approved.state.light is Light.GREEN
+    rearmed = approved.state.ladders["claim_completion"]
+    assert rearmed.due == beijing("2026-11-13 18:00")
+    assert rearmed.reached is None
+    assert [e.type for e in approved.events] == ["ExtensionApproved", "LadderArmed"]
+
+    await skip_to(server(item), beijing("2026-11-13 18:01"))
+    assert (await item.state()).light is Light.YELLOW
+    claimed = await item.act("claim_completion", LEAD, {"summary": "全部完成"})
+    assert claimed.state.stage is Stage.INSPECT
+    assert claimed.state.light is Light.GREEN
+    await skip_to(server(item), beijing("2026-12-31 18:00"))  # past every rung of both ladders
+
+    events = await log(sessions, item)
+    assert [e.type for e in after(events, "CompletionClaimed")] == []
+    await assert_chain_holds(sessions, item)
+
+
+async def test_a_unit_that_never_signs_for_still_reaches_red_and_top_level(
+    item: CalendarItemDriver, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await item.open(open_body(deadline="2026-12-31"))
+    await item.act("sign_for", LEAD)
+
+    await skip_to(server(item), beijing("2026-10-15 18:01"))
+
+    reached = [r for r in rungs(await log(sessions, item)) if r[0] == "sign_for:czj"]
+    assert reached == [
+        ("sign_for:czj", "reminder", beijing("2026-09-28 18:00"), ["czj-wu", "czj-xu"]),
+        ("sign_for:czj", "warning", beijing("2026-09-30 18:00"), ["czj-wu", "czj-xu"]),
+        ("sign_for:czj", "overdue", beijing("2026-10-10 18:00"), ["leader-wang"]),
+        ("sign_for:czj", "top", beijing("2026-10-15 18:00"), TOP),
+    ]
+    state = await item.state()
+    assert (state.light, state.flagged) == (Light.RED, True)
+    await assert_chain_holds(sessions, item)
+
+
+async def test_urging_notifies_the_units_at_once(
+    item: CalendarItemDriver, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await item.open(open_body(deadline="2026-12-31"))
+
+    urged = await item.act("urge", SUPERVISOR, {"message": "请于今日内签收", "units": ["czj"]})
+    await skip_to(server(item), datetime.fromisoformat("2026-09-28T02:00:00+00:00"))
+
+    (event,) = [e for e in urged.events if e.type == "ItemUrged"]
+    events = await log(sessions, item)
+    delivered = {
+        e.payload["recipient"]
+        for e in events
+        if e.type == "NotificationDelivered" and e.payload["notice_seq"] == event.seq
+    }
+    assert delivered == {"czj-wu", "czj-xu"}
+    await assert_chain_holds(sessions, item)

@@ -1,0 +1,91 @@
+"""The one path by which an item's events reach the audit log, shared by actions, timers and deliveries.
+
+Whoever records holds `lock`: events get gapless seqs after the last committed one, the append
+activity writes them (idempotently: ids derive from item and seq), and only then does the state
+fold them in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from domain.events import EventBody, RecordedEvent, record
+    from domain.fold import evolve
+    from domain.people import Actor
+    from domain.state import ItemState
+    from workflows.messages import APPEND_EVENTS_ACTIVITY, AppendEvents, AppendOutcome
+
+# Event ids are derived from (item, seq): a retried append carries the same id and is a no-op.
+EVENT_ID_NAMESPACE = uuid.UUID("6f1c2d4e-8a53-4c1e-9d0b-2b7f3a9e5c10")
+STORE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
+    non_retryable_error_types=["SeqConflict"],
+)
+STORE_TIMEOUT = timedelta(seconds=30)
+
+
+def event_id(item_id: str, seq: int) -> str:
+    """The deterministic id of the item's `seq`-th event."""
+    return str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{item_id}:{seq}"))
+
+
+class Journal:
+    """The item's committed state and the lock that serializes every append."""
+
+    def __init__(self, item_id: str) -> None:
+        self.item_id = item_id
+        self.state = ItemState(id=item_id)
+        self.lock = asyncio.Lock()
+
+    def draft(
+        self, bodies: list[EventBody], actor: Actor, after: ItemState | None = None
+    ) -> tuple[list[RecordedEvent], ItemState]:
+        """Events for `bodies` following `after` (the committed state by default), and the state they lead to.
+
+        Nothing is written: pass the events to `commit`.
+        """
+        state = after or self.state
+        events: list[RecordedEvent] = []
+        for body in bodies:
+            seq = state.last_seq + 1
+            event = record(
+                body,
+                event_id=event_id(self.item_id, seq),
+                item_id=self.item_id,
+                seq=seq,
+                stage=state.stage,
+                actor=actor,
+                occurred_at=workflow.now(),
+            )
+            events.append(event)
+            state = evolve(state, event)
+        return events, state
+
+    async def commit(self, events: list[RecordedEvent]) -> None:
+        """Append drafted events to the audit log, then fold them into the state (hold `lock`)."""
+        if not events:
+            return
+        await workflow.execute_activity(
+            APPEND_EVENTS_ACTIVITY,
+            AppendEvents(events=events),
+            result_type=AppendOutcome,
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=STORE_RETRY,
+        )
+        for event in events:
+            self.state = evolve(self.state, event)
+
+    async def record(self, bodies: list[EventBody], actor: Actor) -> list[RecordedEvent]:
+        """Take the lock, draft and commit `bodies`; the recorded events."""
+        async with self.lock:
+            events, _ = self.draft(bodies, actor)
+            await self.commit(events)
+            return events
