@@ -31,6 +31,7 @@ from temporalio.client import Client
 
 from api import create_app
 from api.auth import issue_token
+from audit.keys import KeyUnavailable
 from audit_cli import add_audit_commands
 from logs import configure_logging
 from settings import Settings
@@ -175,6 +176,8 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         raise CliError(
             f"无法连接 Temporal {settings.temporal_address} / Temporal unreachable: {error}"
         ) from error
+    except KeyUnavailable as error:
+        raise CliError(str(error), code=2) from error
     return 0
 
 

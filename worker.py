@@ -16,6 +16,8 @@ from temporalio.worker import Worker
 from activities.audit import AuditActivities
 from activities.ladder import LadderActivities
 from activities.notify import ChannelSettings, NotifyActivities
+from audit.keys import load_signer
+from audit.schedule import checkpoint_worker, ensure_checkpoint_schedule
 from settings import Settings
 from store.db import make_engine, make_sessions
 from store.event_log import EventLog
@@ -80,6 +82,9 @@ async def run_worker(settings: Settings) -> None:
         sessions = make_sessions(engine)
         channels = ChannelSettings.from_settings(settings)
         await ensure_digest_schedule(client, settings.task_queue, settings.digest_cron)
+        signer = load_signer(settings, create_if_missing=True)  # embedded: created in the data dir
+        every = timedelta(minutes=settings.checkpoint_every_minutes)
+        await ensure_checkpoint_schedule(client, settings.task_queue, every)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -89,6 +94,7 @@ async def run_worker(settings: Settings) -> None:
             build_worker(
                 client, settings.task_queue, sessions, notify=NotifyActivities(sessions, channels, http)
             ),
+            checkpoint_worker(client, settings.task_queue, sessions, signer),
         ):
             log.info("worker started", task_queue=settings.task_queue, temporal=settings.temporal_address)
             await stop.wait()

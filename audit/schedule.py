@@ -1,0 +1,76 @@
+"""The checkpoint Schedule and the small worker that runs it on a task queue of its own."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
+from temporalio.worker import Worker
+
+from activities.checkpoint import CheckpointActivities
+from ledger.checkpoint import Signer
+from store.ledger import Ledger
+from workflows.checkpoint import (
+    CHECKPOINT_SCHEDULE_ID,
+    CHECKPOINT_WORKFLOW,
+    CheckpointRun,
+    CheckpointWorkflow,
+)
+
+
+def checkpoint_queue(task_queue: str) -> str:
+    """The checkpoint worker's own queue, so item workers never receive its tasks."""
+    return f"{task_queue}-audit"
+
+
+def checkpoint_schedule(task_queue: str, every: timedelta) -> Schedule:
+    """A checkpoint every `every`; one still running when the next is due is not doubled."""
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            CHECKPOINT_WORKFLOW,
+            CheckpointRun(),
+            id=f"{CHECKPOINT_SCHEDULE_ID}-run",
+            task_queue=checkpoint_queue(task_queue),
+        ),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+
+
+async def ensure_checkpoint_schedule(client: Client, task_queue: str, every: timedelta) -> None:
+    """Create the schedule, or bring an existing one up to date (any worker may call this)."""
+    schedule = checkpoint_schedule(task_queue, every)
+    try:
+        await client.create_schedule(CHECKPOINT_SCHEDULE_ID, schedule)
+    except ScheduleAlreadyRunningError:
+
+        def _replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
+            return ScheduleUpdate(schedule=schedule)
+
+        await client.get_schedule_handle(CHECKPOINT_SCHEDULE_ID).update(_replace)
+
+
+def checkpoint_worker(
+    client: Client, task_queue: str, sessions: async_sessionmaker[AsyncSession], signer: Signer
+) -> Worker:
+    """A worker for CheckpointWorkflow and its activity, on the checkpoint queue."""
+    activities = CheckpointActivities(Ledger(sessions), signer)
+    return Worker(
+        client,
+        task_queue=checkpoint_queue(task_queue),
+        workflows=[CheckpointWorkflow],
+        activities=[activities.make_checkpoint],
+        graceful_shutdown_timeout=timedelta(seconds=10),
+    )
