@@ -1,0 +1,50 @@
+"""`python -m bench --quick` runs end to end and closes with one ratio line per measured figure.
+
+Only that it runs and what it prints: the figures themselves are never judged by a test.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.databases import require_postgres
+
+ROOT = Path(__file__).resolve().parents[2]
+RATIO_LINE = re.compile(r"^(?P<name>[a-z0-9_]+) [0-9.]+ \S+ \(ratio [0-9.]+ vs [a-z0-9_]+\)$")
+MEASURED = {
+    "loop_throughput",
+    "append_postgres_w1",
+    "append_postgres_w8",
+    "append_sqlite_w1",
+    "append_sqlite_w8",
+    "replay_verify",
+    "api_action_p99",
+    "api_list_p99",
+    "memory_worker",
+    "memory_api",
+}
+
+
+@pytest.mark.postgres
+@pytest.mark.e2e
+async def test_quick_bench_runs_and_prints_a_ratio_line_per_figure() -> None:
+    await require_postgres()
+    finished = subprocess.run(  # noqa: ASYNC221 — the whole benchmark is the thing under test
+        [sys.executable, "-m", "bench", "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr[-4000:]
+    lines = finished.stdout.strip().splitlines()
+    ratio_names = {m["name"] for line in lines if (m := RATIO_LINE.match(line))}
+    assert ratio_names == MEASURED, finished.stdout[-4000:]
+    closing = lines[-len(MEASURED) - 1 :]
+    assert all(RATIO_LINE.match(line) or " not measured " in line for line in closing), closing
