@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import datetime
 
+import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
 
+from activities.notify import ChannelSettings, NotifyActivities
 from domain.events import RecordedEvent
 from domain.fold import fold
 from domain.stages import Light, Stage
@@ -31,6 +34,8 @@ from tests.workflows.ladder_support import (
     skip_to,
     time_skipping_server_from,
 )
+from worker import build_worker
+from workflows.messages import DELIVERY_RETRY, NOTIFY_DELIVER_ACTIVITY, DeliveryOutcome, DeliveryRequest
 
 OPENED = beijing("2026-09-28 09:00")
 FGW_HANDLERS = ["fgw-li", "fgw-zhou"]
@@ -185,3 +190,49 @@ async def test_urging_notifies_the_units_at_once(
     }
     assert delivered == {"czj-wu", "czj-xu"}
     await assert_chain_holds(sessions, item)
+
+
+class DeadInboxFor(NotifyActivities):
+    """The real notify activities, except that one user's inbox refuses every delivery."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], dead: str) -> None:
+        super().__init__(sessions, ChannelSettings(), httpx.AsyncClient())
+        self.dead = dead
+        self.attempts = 0
+
+    @activity.defn(name=NOTIFY_DELIVER_ACTIVITY)
+    async def deliver_notification(self, request: DeliveryRequest) -> DeliveryOutcome:
+        if request.recipient == self.dead:
+            self.attempts += 1
+            raise RuntimeError("收件箱不可用 / inbox unavailable")
+        return await super().deliver_notification(request)
+
+
+async def test_a_dead_channel_is_retried_then_recorded_failed_and_the_ladder_goes_on(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    await OrgDirectory(sessions).load(DEMO_ORG)
+    dead = DeadInboxFor(sessions, dead="fgw-zhou")
+    async with (
+        time_skipping_server_from(OPENED) as env,
+        build_worker(env.client, "ladder-dead-inbox", sessions, notify=dead),
+    ):
+        item = CalendarItemDriver(env.client, "ladder-dead-inbox", env=env)
+        await item.open(open_body(deadline="2026-12-31"))
+        await item.act("sign_for", LEAD)
+        await item.act("sign_for", CO)
+
+        await skip_to(env, beijing("2026-10-10 18:01"))  # past the reminder and the warning
+
+        events = await log(sessions, item)
+        assert [level for _, level, _, _ in rungs(events)] == ["reminder", "warning"]
+        failed = [e.payload for e in events if e.type == "NotificationFailed"]
+        assert [(f["recipient"], f["channel"], f["kind"]) for f in failed] == [
+            ("fgw-zhou", "inbox", "reminder"),
+            ("fgw-zhou", "inbox", "warning"),
+        ]
+        assert "inbox unavailable" in failed[0]["reason"]
+        assert dead.attempts == 2 * DELIVERY_RETRY.maximum_attempts
+        assert {e.payload["recipient"] for e in events if e.type == "NotificationDelivered"} == {"fgw-li"}
+        assert (await item.state()).light is Light.YELLOW
+        await assert_chain_holds(sessions, item)
