@@ -17,6 +17,6 @@ def test_diff_names_each_changed_field_with_old_and_new_values() -> None:
     changes = state_changes(opened, approved)
 
     assert 'stage: "deploy" → "implement"' in changes
-    assert any(line.startswith("assignments.zjj.status: \"pending\" → \"signed\"") for line in changes)
+    assert any(line.startswith('assignments.zjj.status: "pending" → "signed"') for line in changes)
     assert any(line.startswith("plan.measures: ∅ → ") for line in changes)
     assert state_changes(approved, approved) == []
