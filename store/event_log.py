@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
-from sqlalchemy import Row, func, insert, select
+from sqlalchemy import Row, and_, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -226,23 +226,32 @@ class EventLog:
 
 
 async def _append(session: AsyncSession, item_id: str, events: Sequence[RecordedEvent]) -> AppendReceipt:
-    head = (
+    ids = {event.id for event in events}
+    head_seq_of_item = (
+        select(func.max(audit_events.c.seq)).where(audit_events.c.item_id == item_id).scalar_subquery()
+    )
+    # One round trip for both the chain head and any of these events already logged (a retry).
+    found = (
         await session.execute(
-            select(audit_events.c.seq, audit_events.c.hash)
-            .where(audit_events.c.item_id == item_id)
-            .order_by(audit_events.c.seq.desc())
-            .limit(1)
+            select(
+                audit_events.c.event_id,
+                audit_events.c.item_id,
+                audit_events.c.seq,
+                audit_events.c.prev_hash,
+                audit_events.c.hash,
+            ).where(
+                or_(
+                    audit_events.c.event_id.in_(ids),
+                    and_(audit_events.c.item_id == item_id, audit_events.c.seq == head_seq_of_item),
+                )
+            )
         )
-    ).first()
+    ).all()
+    head = max((row for row in found if row.item_id == item_id), key=lambda row: row.seq, default=None)
     head_seq, head_hash = (head.seq, head.hash) if head is not None else (0, GENESIS_HASH)
     seq_before = head_seq
     known: dict[str, tuple[str, str]] = {
-        row.event_id: (row.prev_hash, row.hash)
-        for row in await session.execute(
-            select(audit_events.c.event_id, audit_events.c.prev_hash, audit_events.c.hash).where(
-                audit_events.c.event_id.in_({event.id for event in events})
-            )
-        )
+        row.event_id: (row.prev_hash, row.hash) for row in found if row.event_id in ids
     }
     rows: list[dict[str, Any]] = []
     new: list[RecordedEvent] = []
@@ -278,7 +287,7 @@ async def _project(session: AsyncSession, item_id: str, new: list[RecordedEvent]
         # The read model lags the log (lost row, interrupted rebuild): refold from the log itself.
         await write_read_model(session, fold(await _events_of(session, item_id)))
         return
-    await write_read_model(session, fold(new, state))
+    await write_read_model(session, fold(new, state), previous=state)
 
 
 async def _events_of(session: AsyncSession, item_id: str) -> list[StoredEvent]:

@@ -62,9 +62,16 @@ async def stored_state(session: AsyncSession, item_id: str) -> ItemState | None:
     return None if raw is None else ItemState.model_validate(raw)
 
 
-async def write_read_model(session: AsyncSession, state: ItemState) -> None:
-    """Upsert the item's row and rewrite its unit assignments (inside the caller's transaction)."""
+async def write_read_model(
+    session: AsyncSession, state: ItemState, previous: ItemState | None = None
+) -> None:
+    """Upsert the item's row and rewrite its unit assignments (inside the caller's transaction).
+
+    `previous` is the state the read model holds now; its assignment rows are kept when unchanged.
+    """
     await upsert(session, items, [_item_row(state)], key=["id"])
+    if previous is not None and previous.assignments == state.assignments:
+        return
     await session.execute(delete(item_units).where(item_units.c.item_id == state.id))
     rows = [
         {"item_id": state.id, "unit_id": unit, "part": a.part.value, "status": a.status.value}
