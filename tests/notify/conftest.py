@@ -15,13 +15,17 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+import pytest_asyncio
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
 
 from activities.notify import ChannelSettings, NotifyActivities
 from store.demo_org import DEMO_ORG
 from store.org import OrgChart, OrgDirectory
+from tests.fixtures.temporal import TEST_SERVER
 
 DING_SECRET = "SECtest-signing-secret"
 SENDER = "duban@dcs.example"
@@ -146,6 +150,20 @@ def channels(smtp_port: int = 0, *, webhooks: bool = True) -> ChannelSettings:
         webhooks_enabled=webhooks,
         webhook_timeout_seconds=5.0,
     )
+
+
+@pytest_asyncio.fixture(scope="package", loop_scope="session")
+async def notify_time_server() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server of these tests' own.
+
+    Awaiting a workflow's result lets the server's clock run 20 years ahead (measured: the shared
+    server's item tests, whose deadlines count from the real now, then fail), so it stays apart.
+    """
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter
+    )
+    yield env
+    await env.shutdown()
 
 
 @pytest.fixture

@@ -71,10 +71,10 @@ async def item_probe(
 
 
 async def test_several_reminders_for_one_person_on_one_day_make_one_digest_email(
-    time_skipping_server: WorkflowEnvironment, notify: NotifyHarness, smtp_server: tuple[Mailbox, int]
+    notify_time_server: WorkflowEnvironment, notify: NotifyHarness, smtp_server: tuple[Mailbox, int]
 ) -> None:
     mailbox, port = smtp_server
-    client = time_skipping_server.client
+    client = notify_time_server.client
     item_a, item_b = f"a-{uuid.uuid4().hex[:8]}", f"b-{uuid.uuid4().hex[:8]}"
     first, second, third = (
         reminder(item_a, 5, "计划报送将于 2 个工作日后到期"),
@@ -92,7 +92,7 @@ async def test_several_reminders_for_one_person_on_one_day_make_one_digest_email
         assert (await activities.deliver_notification(request)).queued
     assert mailbox.messages == []
 
-    async with digest_worker(time_skipping_server, notify, port) as task_queue:
+    async with digest_worker(notify_time_server, notify, port) as task_queue:
         probe_a = await item_probe(client, task_queue, item_a, expected=2)
         probe_b = await item_probe(client, task_queue, item_b, expected=2)
 
@@ -128,17 +128,17 @@ async def test_several_reminders_for_one_person_on_one_day_make_one_digest_email
 
 
 async def test_a_reminder_queued_after_the_days_digest_waits_for_the_next_day(
-    time_skipping_server: WorkflowEnvironment, notify: NotifyHarness, smtp_server: tuple[Mailbox, int]
+    notify_time_server: WorkflowEnvironment, notify: NotifyHarness, smtp_server: tuple[Mailbox, int]
 ) -> None:
     mailbox, port = smtp_server
-    client = time_skipping_server.client
+    client = notify_time_server.client
     activities = notify.activities(channels(port))
     # No workflow runs for "closed-item": the digest's outcome signal finds none and the digest goes on.
     await activities.deliver_notification(
         queued(reminder("closed-item", 4, "早上的提醒"), "fgw-zhou", "email")
     )
 
-    async with digest_worker(time_skipping_server, notify, port) as task_queue:
+    async with digest_worker(notify_time_server, notify, port) as task_queue:
         morning = await run_digest(client, task_queue, DAY)
         await activities.deliver_notification(
             queued(reminder("closed-item", 6, "下午的提醒"), "fgw-zhou", "email")
@@ -155,16 +155,16 @@ async def test_a_reminder_queued_after_the_days_digest_waits_for_the_next_day(
 
 
 async def test_a_digest_to_a_dead_robot_is_reported_failed_to_its_items(
-    time_skipping_server: WorkflowEnvironment, notify: NotifyHarness
+    notify_time_server: WorkflowEnvironment, notify: NotifyHarness
 ) -> None:
     await notify.load(org_with_robots(notify.receiver, wecom="/down"))
-    client = time_skipping_server.client
+    client = notify_time_server.client
     item = f"c-{uuid.uuid4().hex[:8]}"
     await notify.activities(channels()).deliver_notification(
         queued(reminder(item, 2, "提醒"), "czj", "wecom")
     )
 
-    async with digest_worker(time_skipping_server, notify, 0) as task_queue:
+    async with digest_worker(notify_time_server, notify, 0) as task_queue:
         probe = await item_probe(client, task_queue, item, expected=1)
         report = await run_digest(client, task_queue, DAY)
         [outcome] = await probe.result()

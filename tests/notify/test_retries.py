@@ -41,12 +41,12 @@ async def deliver_through_worker(
 
 
 async def test_a_dead_robot_is_tried_five_times_then_reported_failed(
-    time_skipping_server: WorkflowEnvironment, notify: NotifyHarness
+    notify_time_server: WorkflowEnvironment, notify: NotifyHarness
 ) -> None:
     await notify.load(org_with_robots(notify.receiver, wecom="/down"))
 
     outcome = await deliver_through_worker(
-        time_skipping_server, notify, DeliveryRequest(notice=NOTICE, recipient="czj", channel="wecom")
+        notify_time_server, notify, DeliveryRequest(notice=NOTICE, recipient="czj", channel="wecom")
     )
 
     assert outcome == DeliveryOutcome(
@@ -59,10 +59,10 @@ async def test_a_dead_robot_is_tried_five_times_then_reported_failed(
 
 
 async def test_a_misconfigured_robot_fails_at_once_without_retries(
-    time_skipping_server: WorkflowEnvironment, notify: NotifyHarness
+    notify_time_server: WorkflowEnvironment, notify: NotifyHarness
 ) -> None:
     outcome = await deliver_through_worker(
-        time_skipping_server, notify, DeliveryRequest(notice=NOTICE, recipient="jtj", channel="dingtalk")
+        notify_time_server, notify, DeliveryRequest(notice=NOTICE, recipient="jtj", channel="dingtalk")
     )
 
     assert not outcome.delivered
@@ -71,10 +71,10 @@ async def test_a_misconfigured_robot_fails_at_once_without_retries(
 
 
 async def test_a_live_robot_is_delivered_through_the_worker(
-    time_skipping_server: WorkflowEnvironment, notify: NotifyHarness
+    notify_time_server: WorkflowEnvironment, notify: NotifyHarness
 ) -> None:
     outcome = await deliver_through_worker(
-        time_skipping_server, notify, DeliveryRequest(notice=NOTICE, recipient="fgw", channel="dingtalk")
+        notify_time_server, notify, DeliveryRequest(notice=NOTICE, recipient="fgw", channel="dingtalk")
     )
 
     assert outcome.delivered
