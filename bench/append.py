@@ -19,6 +19,7 @@ from typing import Any
 
 import aiosqlite
 import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy.exc import OperationalError
 
 from bench.env import asyncpg_dsn, fresh_postgres, fresh_sqlite
 from bench.runner import Figure, Row, Stopwatch
@@ -166,11 +167,17 @@ async def measure(items_per_writer: int) -> list[Figure]:
             per_writer = max(1, items_per_writer // writers)
             work = workloads(writers, per_writer)
             events = sum(len(events) for events in work)
+            name = f"append_{backend}_w{writers}"
             async with fresh() as url:
                 raw_ms = await raw(url, work) / events * 1000
-                service_ms = await service_seconds(url, work) / events * 1000
+                try:
+                    service_ms = await service_seconds(url, work) / events * 1000
+                except OperationalError as error:
+                    # A failed append is a finding to print, not a reason to lose the other figures.
+                    reason = str(error.orig).splitlines()[0]
+                    figures.append(Figure(name=name, value=None, unit="ms/event", note=f"failed ({reason})"))
+                    continue
             ratio = service_ms / raw_ms
-            name = f"append_{backend}_w{writers}"
             figures.append(
                 Figure(
                     name=name,
