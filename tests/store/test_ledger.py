@@ -13,6 +13,7 @@ from domain.commands import SignFor
 from ledger.checkpoint import Signer, signature_valid
 from ledger.merkle import root
 from store.event_log import EventLog
+from store.event_log import _append as append_in  # an append whose transaction the test holds open
 from store.ledger import Ledger
 from store.ledger_tables import ledger
 from store.schema import audit_events
@@ -135,3 +136,24 @@ async def test_the_ledger_and_its_checkpoints_are_append_only(
 
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(ledger)) == 1
+
+
+async def test_an_event_committed_after_a_later_id_is_still_sealed(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as session:
+        if session.get_bind().dialect.name != "postgresql":
+            pytest.skip("SQLite has one writer at a time: ids always commit in order there")
+    log, sealer = EventLog(sessions), Ledger(sessions)
+    slow, fast = ItemStory("item-slow"), ItemStory("item-fast")
+    slow.open()
+    fast.open()
+
+    async with sessions() as held, held.begin():
+        await append_in(held, "item-slow", slow.events)  # takes the lower id, commits last
+        await log.append(fast.events)
+        first = await sealer.seal()
+    second = await sealer.seal()
+
+    assert (first.sealed, second.sealed) == (1, 1)
+    assert [event_id for _, event_id in await _ledger_rows(sessions)] == ["item-fast-1", "item-slow-1"]
