@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.service import RPCError
@@ -146,6 +147,11 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
         checkpoint, lines = _with_store(settings, export)
     except NothingToExport as error:
         raise AuditFailure(str(error)) from error
+    except ValidationError as error:
+        raise AuditFailure(
+            "审计日志中有无法还原的事件，请先运行 duban audit verify / an audit row no longer reads as an"
+            " event; run `duban audit verify` to locate it"
+        ) from error
     path = Path(args.file)
     try:
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
