@@ -72,7 +72,7 @@ items = Table(
     Column("search", Text, nullable=False),
     Column("state", JSON, nullable=False),
     Index("ix_items_number", "number"),
-    Index("ix_items_stage", "stage"),
+    Index("ix_items_stage_category", "stage", "category"),
     Index("ix_items_next_due", "next_due"),
     Index("ix_items_updated_at", "updated_at"),
 )
