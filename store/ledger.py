@@ -14,7 +14,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Row, func, insert, select, text
+from sqlalchemy import Row, Select, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ledger.chain import ChainReport, FailureKind
@@ -150,19 +150,7 @@ class Ledger:
                         position=checkpoint.size,
                     )
         statement = (
-            select(
-                ledger.c.position,
-                ledger.c.event_id,
-                ledger.c.item_id,
-                ledger.c.seq,
-                ledger.c.hash,
-                audit_events.c.item_id.label("log_item_id"),
-                audit_events.c.seq.label("log_seq"),
-                audit_events.c.hash.label("log_hash"),
-            )
-            .outerjoin(audit_events, audit_events.c.event_id == ledger.c.event_id)
-            .order_by(ledger.c.position)
-            .execution_options(yield_per=_STREAM_BATCH)
+            _ledger_beside_log().order_by(ledger.c.position).execution_options(yield_per=_STREAM_BATCH)
         )
         accumulator = RootAccumulator()
         items_since: list[str] = []
@@ -199,21 +187,7 @@ class Ledger:
 
     async def verify_item(self, item_id: str) -> ChainReport:
         """Check that the item's ledger entries name events the log holds with the same seq and hash."""
-        statement = (
-            select(
-                ledger.c.position,
-                ledger.c.event_id,
-                ledger.c.item_id,
-                ledger.c.seq,
-                ledger.c.hash,
-                audit_events.c.item_id.label("log_item_id"),
-                audit_events.c.seq.label("log_seq"),
-                audit_events.c.hash.label("log_hash"),
-            )
-            .outerjoin(audit_events, audit_events.c.event_id == ledger.c.event_id)
-            .where(ledger.c.item_id == item_id)
-            .order_by(ledger.c.position)
-        )
+        statement = _ledger_beside_log().where(ledger.c.item_id == item_id).order_by(ledger.c.position)
         async with self._sessions() as session:
             rows = (await session.execute(statement)).all()
         for row in rows:
@@ -273,3 +247,17 @@ def _rewritten(checkpoint: Checkpoint, good: int, items: Sequence[str]) -> Chain
         position_end=checkpoint.size,
         item_id=items[0] if len(items) == 1 else None,
     )
+
+
+def _ledger_beside_log() -> Select[Any]:
+    """Ledger entries with the audit row each names (NULLs where the row is gone)."""
+    return select(
+        ledger.c.position,
+        ledger.c.event_id,
+        ledger.c.item_id,
+        ledger.c.seq,
+        ledger.c.hash,
+        audit_events.c.item_id.label("log_item_id"),
+        audit_events.c.seq.label("log_seq"),
+        audit_events.c.hash.label("log_hash"),
+    ).outerjoin(audit_events, audit_events.c.event_id == ledger.c.event_id)
