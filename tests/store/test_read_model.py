@@ -157,7 +157,7 @@ async def test_a_unit_sees_only_items_it_is_assigned_to(
 async def test_list_filters_by_light(
     sessions: async_sessionmaker[AsyncSession], three_items: dict[str, ItemStory]
 ) -> None:
-    # Every item here is green: the domain's fold has no event that turns a light yellow or red.
+    # Every item here is green: these stories raise no escalation (no ladder rung has fired).
     assert await _ids(sessions, ItemFilter(light=Light.GREEN)) == ({"A", "B", "C"}, 3)
     assert await _ids(sessions, ItemFilter(light=Light.RED)) == (set(), 0)
 
