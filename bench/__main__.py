@@ -37,6 +37,7 @@ class Sizes:
     list_rows: int
     list_requests: int
     memory_items: int
+    escalation_items: int
 
 
 QUICK = Sizes(
@@ -51,6 +52,7 @@ QUICK = Sizes(
     list_rows=3_000,
     list_requests=20,
     memory_items=20,
+    escalation_items=20,
 )
 FULL = Sizes(
     loop_items=24,
@@ -66,6 +68,8 @@ FULL = Sizes(
     list_requests=100,
     # 10,000 (`--memory-items 10000`) opens at a few items/s here: too long for one run.
     memory_items=500,
+    # The issue's 10,000 (`--escalation-items 10000`) reach 狠抓落实 at ~1 item/s here: hours.
+    escalation_items=150,
 )
 
 
@@ -85,9 +89,7 @@ async def run(sizes: Sizes, only: set[str]) -> list[Figure]:
     if not only or "replay" in only:
         _log(f"figure 3: replay and verify over {sizes.replay_events:,} events …")
         figures.append(await replay.measure(sizes.replay_events))
-    if not only or "escalation" in only:
-        figures.append(escalation.measure())
-    if only and not only & {"loop", "api", "memory"}:
+    if only and not only & {"loop", "api", "escalation", "memory"}:
         return figures
     _log("starting the dev server, the worker, the baseline worker and the API …")
     async with dev_server() as env, deployment(env.client) as where:
@@ -111,6 +113,10 @@ async def run(sizes: Sizes, only: set[str]) -> list[Figure]:
         if not only or "memory" in only:
             _log(f"figure 6: memory with {sizes.memory_items:,} more open items …")
             figures += await memory.measure(where, sizes.memory_items)
+        if not only or "escalation" in only:
+            # Last: its items stay open, which would count in figure 6's memory.
+            _log(f"figure 5: escalation lateness over {sizes.escalation_items:,} items …")
+            figures.append(await escalation.measure(where, sizes.escalation_items))
     return figures
 
 
@@ -126,9 +132,14 @@ def main() -> int:
     )
     parser.add_argument("--replay-events", type=int, help="events generated for figure 3")
     parser.add_argument("--memory-items", type=int, help="open items for figure 6")
+    parser.add_argument("--escalation-items", type=int, help="items with an escalation due for figure 5")
     args = parser.parse_args()
     sizes = QUICK if args.quick else FULL
-    overrides = {"replay_events": args.replay_events, "memory_items": args.memory_items}
+    overrides = {
+        "replay_events": args.replay_events,
+        "memory_items": args.memory_items,
+        "escalation_items": args.escalation_items,
+    }
     chosen = {key: value for key, value in overrides.items() if value is not None}
     sizes = dataclasses.replace(sizes, **chosen)
     mode = "quick" if args.quick else "full"
