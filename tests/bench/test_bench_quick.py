@@ -28,6 +28,7 @@ MEASURED = {
     "api_list_p99",
     "memory_worker",
     "memory_api",
+    "escalation_lateness",
 }
 
 
