@@ -9,13 +9,10 @@ from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
     ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleSpec,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
 )
 from temporalio.worker import Worker
 
@@ -28,6 +25,7 @@ from workflows.checkpoint import (
     CheckpointRun,
     CheckpointWorkflow,
 )
+from workflows.schedules import upsert_schedule
 
 
 def checkpoint_queue(task_queue: str) -> str:
@@ -51,15 +49,7 @@ def checkpoint_schedule(task_queue: str, every: timedelta) -> Schedule:
 
 async def ensure_checkpoint_schedule(client: Client, task_queue: str, every: timedelta) -> None:
     """Create the schedule, or bring an existing one up to date (any worker may call this)."""
-    schedule = checkpoint_schedule(task_queue, every)
-    try:
-        await client.create_schedule(CHECKPOINT_SCHEDULE_ID, schedule)
-    except ScheduleAlreadyRunningError:
-
-        def _replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
-            return ScheduleUpdate(schedule=schedule)
-
-        await client.get_schedule_handle(CHECKPOINT_SCHEDULE_ID).update(_replace)
+    await upsert_schedule(client, CHECKPOINT_SCHEDULE_ID, checkpoint_schedule(task_queue, every))
 
 
 def checkpoint_worker(

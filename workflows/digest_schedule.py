@@ -6,15 +6,13 @@ from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleSpec,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
 )
 
 from workflows.digest_messages import DIGEST_SCHEDULE_ID, DIGEST_WORKFLOW, DigestRun
+from workflows.schedules import upsert_schedule
 
 TIME_ZONE = "Asia/Shanghai"
 
@@ -32,12 +30,4 @@ def digest_schedule(task_queue: str, cron: str) -> Schedule:
 
 async def ensure_digest_schedule(client: Client, task_queue: str, cron: str) -> None:
     """Create the schedule, or bring it to `cron` and `task_queue` if it exists (any worker may call this)."""
-    schedule = digest_schedule(task_queue, cron)
-    try:
-        await client.create_schedule(DIGEST_SCHEDULE_ID, schedule)
-    except ScheduleAlreadyRunningError:
-
-        def _replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
-            return ScheduleUpdate(schedule=schedule)
-
-        await client.get_schedule_handle(DIGEST_SCHEDULE_ID).update(_replace)
+    await upsert_schedule(client, DIGEST_SCHEDULE_ID, digest_schedule(task_queue, cron))
