@@ -6,15 +6,14 @@ the version it was opened under (recorded in its `PolicyApplied` event).
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from api.permissions import role_in
 from api.services import ServicesDep
-from domain.ladder import LadderRules, RungRule
+from domain.ladder import LadderRules
 from domain.people import Actor, Role
 from domain.vocabulary import Category, Priority
 from store.policies import PolicyStore, PolicyVersion
@@ -31,19 +30,10 @@ class PolicyUpdate(LadderRules):
     note: Annotated[str, Field(max_length=400)] = ""
 
 
-class PolicyPublic(BaseModel):
-    """One version of a category and priority's ladder."""
+class PolicyPublic(PolicyVersion):
+    """One version of a category and priority's ladder, as the API shows it."""
 
-    model_config = ConfigDict(from_attributes=True)
-
-    policy_id: str
-    category: Category
-    priority: Priority
-    version: int
-    rungs: list[RungRule]
-    note: str
-    created_by: str
-    created_at: datetime
+    model_config = ConfigDict(frozen=True, from_attributes=True)
 
 
 def _public(version: PolicyVersion) -> PolicyPublic:
