@@ -63,6 +63,11 @@ def _stage(state: ItemState, *stages: Stage) -> Refusal | None:
     return conflict(describe_waiting(state))
 
 
+def _lead_unit_at(state: ItemState, ctx: Context, stage: Stage) -> Refusal | None:
+    """The lead unit's own steps: a unit user, of the lead unit, while the item is in `stage`."""
+    return _first(lambda: _role(ctx, Role.UNIT), lambda: _lead_unit(state, ctx), lambda: _stage(state, stage))
+
+
 def _first(*checks: Callable[[], Refusal | None]) -> Refusal | None:
     for check in checks:
         if (refusal := check()) is not None:
@@ -179,11 +184,7 @@ def _reassign(state: ItemState, c: cmd.Reassign, ctx: Context) -> Decision:
 
 
 def _submit_plan(state: ItemState, c: cmd.SubmitPlan, ctx: Context) -> Decision:
-    if (
-        refusal := _first(
-            lambda: _role(ctx, Role.UNIT), lambda: _lead_unit(state, ctx), lambda: _stage(state, Stage.DEPLOY)
-        )
-    ) is not None:
+    if (refusal := _lead_unit_at(state, ctx, Stage.DEPLOY)) is not None:
         return refusal
     if state.assignments[state.lead_unit].status is not AssignmentStatus.SIGNED:
         return conflict("牵头单位须先签收再报送工作方案 / sign for the item before submitting a plan")
@@ -263,13 +264,7 @@ def _report_progress(state: ItemState, c: cmd.ReportProgress, ctx: Context) -> D
 
 
 def _request_extension(state: ItemState, c: cmd.RequestExtension, ctx: Context) -> Decision:
-    if (
-        refusal := _first(
-            lambda: _role(ctx, Role.UNIT),
-            lambda: _lead_unit(state, ctx),
-            lambda: _stage(state, Stage.IMPLEMENT),
-        )
-    ) is not None:
+    if (refusal := _lead_unit_at(state, ctx, Stage.IMPLEMENT)) is not None:
         return refusal
     if state.extension is not None:
         return conflict("已有延期申请待审批 / an extension request is already pending")
@@ -291,13 +286,7 @@ def _decide_extension(state: ItemState, c: cmd.DecideExtension, ctx: Context) ->
 
 
 def _claim_completion(state: ItemState, c: cmd.ClaimCompletion, ctx: Context) -> Decision:
-    if (
-        refusal := _first(
-            lambda: _role(ctx, Role.UNIT),
-            lambda: _lead_unit(state, ctx),
-            lambda: _stage(state, Stage.IMPLEMENT),
-        )
-    ) is not None:
+    if (refusal := _lead_unit_at(state, ctx, Stage.IMPLEMENT)) is not None:
         return refusal
     if state.extension is not None:
         return conflict("延期申请尚待督查室审批 / an extension request awaits the supervisor")
