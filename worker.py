@@ -76,7 +76,7 @@ async def connect(settings: Settings) -> Client:
 
 async def run_worker(settings: Settings) -> None:
     """Run the worker until SIGINT or SIGTERM, then finish in-flight tasks and stop."""
-    engine = make_engine(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url, pre_ping=False)  # activities retry
     try:
         client = await connect(settings)
         sessions = make_sessions(engine)

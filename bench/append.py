@@ -83,7 +83,7 @@ async def _concurrently(jobs: Sequence[Callable[[], Awaitable[None]]]) -> float:
 
 async def service_seconds(url: str, work: list[list[RecordedEvent]]) -> float:
     """Seconds for the writers to append their events one by one through EventLog.append."""
-    engine = make_engine(url)
+    engine = make_engine(url, pre_ping=False)  # as the worker makes it
     log = EventLog(make_sessions(engine))
 
     def writer(events: list[RecordedEvent]) -> Callable[[], Awaitable[None]]:

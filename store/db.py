@@ -26,13 +26,19 @@ def _json_dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def make_engine(url: str) -> AsyncEngine:
-    """An async engine for `url`: SQLite (aiosqlite) with WAL and real transactions, or PostgreSQL."""
+def make_engine(url: str, *, pre_ping: bool = True) -> AsyncEngine:
+    """An async engine for `url`: SQLite (aiosqlite) with WAL and real transactions, or PostgreSQL.
+
+    `pre_ping` tests each PostgreSQL connection before use (a round trip per checkout) so a
+    request never fails on a connection the server dropped. Callers that retry on their own, as
+    the worker's activities do, turn it off: a stale connection fails one attempt, the pool is
+    invalidated, and the retry connects afresh.
+    """
     if url.startswith("sqlite"):
         engine = create_async_engine(url, json_serializer=_json_dumps)
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(url, json_serializer=_json_dumps, pool_pre_ping=True)
+    return create_async_engine(url, json_serializer=_json_dumps, pool_pre_ping=pre_ping)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

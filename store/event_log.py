@@ -18,6 +18,7 @@ from domain.fold import fold
 from domain.state import ItemState
 from ledger.chain import ChainLink, ChainReport, ChainWalk, FailureKind
 from ledger.hashing import GENESIS_HASH, chain_hash
+from store.append_fast import Head, HeadCache, append_on_head, event_row, follows
 from store.db import begin_write
 from store.errors import StoreError
 from store.projection import forget_read_model, stored_state, write_read_model
@@ -75,25 +76,6 @@ class SeqConflict(StoreError):
     """An event's seq is not the chain head + 1, or an existing event id carries different content."""
 
 
-def _row_values(event: RecordedEvent, prev_hash: str, hash_: str) -> dict[str, Any]:
-    content = event.canonical()  # JSON-safe payload: exactly what was hashed is what is stored
-    return {
-        "event_id": event.id,
-        "item_id": event.item_id,
-        "seq": event.seq,
-        "type": event.type,
-        "stage": event.stage.value,
-        "actor_id": event.actor.id,
-        "actor_role": event.actor.role.value,
-        "actor_unit": event.actor.unit,
-        "actor_name": event.actor.name,
-        "occurred_at": event.occurred_at,
-        "payload": content["payload"],
-        "prev_hash": prev_hash,
-        "hash": hash_,
-    }
-
-
 def stored_event(row: EventRow) -> StoredEvent:
     """The event a row of EVENT_COLUMNS holds (raises ValidationError if it no longer parses)."""
     return StoredEvent(
@@ -142,6 +124,7 @@ class EventLog:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        self._heads = HeadCache()
 
     async def append(self, events: Sequence[RecordedEvent]) -> AppendReceipt:
         """Append one item's events in seq order; events whose ids are already logged are skipped.
@@ -152,18 +135,43 @@ class EventLog:
         if not events:
             return AppendReceipt(appended=0, already_present=0, last_seq=0, last_hash=GENESIS_HASH)
         item_id = _one_item(events)
+        if (receipt := await self._append_on_cached_head(item_id, events)) is not None:
+            return receipt
         for attempt in range(1, _APPEND_ATTEMPTS + 1):
             try:
                 async with self._sessions() as session, session.begin():
                     await begin_write(session)
-                    return await _append(session, item_id, events)
+                    receipt, state = await _append(session, item_id, events)
             except IntegrityError:
                 # A concurrent append won the unique (event_id) or (item_id, seq) race; the
                 # retry sees its rows and either skips them or reports a real conflict.
                 if attempt == _APPEND_ATTEMPTS:
                     raise
                 await asyncio.sleep(random.uniform(0.005, 0.05) * attempt)  # noqa: S311 — jitter, not secrecy
+            else:
+                if state is not None:
+                    self._heads.put(item_id, Head(state=state, hash=receipt.last_hash))
+                return receipt
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _append_on_cached_head(
+        self, item_id: str, events: Sequence[RecordedEvent]
+    ) -> AppendReceipt | None:
+        """The fast path: append after the head this process wrote last; None to take the full path."""
+        head = self._heads.get(item_id)
+        if head is None or not follows(head, events):
+            return None
+        self._heads.forget(item_id)  # put back only once the new head is committed
+        try:
+            moved = await append_on_head(self._sessions, head, events)
+        except IntegrityError:
+            return None  # a concurrent writer got there first: the full path sorts out who
+        if moved is None:
+            return None
+        self._heads.put(item_id, moved)
+        return AppendReceipt(
+            appended=len(events), already_present=0, last_seq=moved.state.last_seq, last_hash=moved.hash
+        )
 
     async def read(self, item_id: str, *, until: datetime | None = None) -> list[StoredEvent]:
         """The item's events ordered by seq; with `until`, only those that occurred at or before it."""
@@ -216,6 +224,7 @@ class EventLog:
 
     async def rebuild_read_model(self, item_id: str) -> ItemState:
         """Refold the item from its events and rewrite its read-model rows; returns the state."""
+        self._heads.forget(item_id)
         async with self._sessions() as session, session.begin():
             await begin_write(session)
             events = await _events_of(session, item_id)
@@ -227,7 +236,10 @@ class EventLog:
         return state
 
 
-async def _append(session: AsyncSession, item_id: str, events: Sequence[RecordedEvent]) -> AppendReceipt:
+async def _append(
+    session: AsyncSession, item_id: str, events: Sequence[RecordedEvent]
+) -> tuple[AppendReceipt, ItemState | None]:
+    """Append after the head read from the log; the receipt and the state written (None if none was)."""
     ids = {event.id for event in events}
     head_seq_of_item = (
         select(func.max(audit_events.c.seq)).where(audit_events.c.item_id == item_id).scalar_subquery()
@@ -273,23 +285,32 @@ async def _append(session: AsyncSession, item_id: str, events: Sequence[Recorded
                 f"item {item_id} expects seq {head_seq + 1}, got {event.seq} (event {event.id})"
             )
         hash_ = chain_hash(head_hash, event)
-        rows.append(_row_values(event, head_hash, hash_))
+        rows.append(event_row(event, head_hash, hash_))
         new.append(event)
         known[event.id] = (head_hash, hash_)
         head_seq, head_hash = event.seq, hash_
+    state = None
     if rows:
         await session.execute(insert(audit_events), rows)
-        await _project(session, item_id, new, seq_before)
-    return AppendReceipt(appended=len(rows), already_present=present, last_seq=head_seq, last_hash=head_hash)
+        state = await _project(session, item_id, new, seq_before)
+    receipt = AppendReceipt(
+        appended=len(rows), already_present=present, last_seq=head_seq, last_hash=head_hash
+    )
+    return receipt, state
 
 
-async def _project(session: AsyncSession, item_id: str, new: list[RecordedEvent], seq_before: int) -> None:
+async def _project(
+    session: AsyncSession, item_id: str, new: list[RecordedEvent], seq_before: int
+) -> ItemState:
     state = await stored_state(session, item_id) if seq_before else ItemState()
     if state is None or state.last_seq != seq_before:
         # The read model lags the log (lost row, interrupted rebuild): refold from the log itself.
-        await write_read_model(session, fold(await _events_of(session, item_id)))
-        return
-    await write_read_model(session, fold(new, state), previous=state)
+        refolded = fold(await _events_of(session, item_id))
+        await write_read_model(session, refolded)
+        return refolded
+    moved = fold(new, state)
+    await write_read_model(session, moved, previous=state)
+    return moved
 
 
 async def _events_of(session: AsyncSession, item_id: str) -> list[StoredEvent]:

@@ -33,7 +33,8 @@ def search_text(state: ItemState) -> str:
     return "\n".join(part for part in parts if part).lower()
 
 
-def _item_row(state: ItemState) -> dict[str, Any]:
+def item_row(state: ItemState) -> dict[str, Any]:
+    """The items row of `state`."""
     return {
         "id": state.id,
         "number": state.number,
@@ -56,6 +57,14 @@ def _item_row(state: ItemState) -> dict[str, Any]:
     }
 
 
+def unit_rows(state: ItemState) -> list[dict[str, Any]]:
+    """The item_units rows of `state`: one per assigned unit."""
+    return [
+        {"item_id": state.id, "unit_id": unit, "part": a.part.value, "status": a.status.value}
+        for unit, a in state.assignments.items()
+    ]
+
+
 async def stored_state(session: AsyncSession, item_id: str) -> ItemState | None:
     """The item's state as the read model holds it, or None if it has no row."""
     raw = await session.scalar(select(items.c.state).where(items.c.id == item_id))
@@ -69,15 +78,11 @@ async def write_read_model(
 
     `previous` is the state the read model holds now; its assignment rows are kept when unchanged.
     """
-    await upsert(session, items, [_item_row(state)], key=["id"])
+    await upsert(session, items, [item_row(state)], key=["id"])
     if previous is not None and previous.assignments == state.assignments:
         return
     await session.execute(delete(item_units).where(item_units.c.item_id == state.id))
-    rows = [
-        {"item_id": state.id, "unit_id": unit, "part": a.part.value, "status": a.status.value}
-        for unit, a in state.assignments.items()
-    ]
-    if rows:
+    if rows := unit_rows(state):
         await session.execute(insert(item_units), rows)
 
 

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import Insert
+
+
+@lru_cache(maxsize=64)
+def _statement(dialect: str, table: Table, columns: tuple[str, ...], key: tuple[str, ...]) -> Insert:
+    # Built once per shape: deriving `excluded` costs more than the round trip it precedes.
+    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    updates = {name: insert.excluded[name] for name in columns if name not in key}
+    return insert.on_conflict_do_update(index_elements=list(key), set_=updates)
 
 
 async def upsert(
@@ -16,8 +26,5 @@ async def upsert(
     """Insert `rows` into `table`, overwriting the non-key columns of rows whose `key` exists."""
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-    updates = {name: insert.excluded[name] for name in rows[0] if name not in key}
-    statement = insert.on_conflict_do_update(index_elements=list(key), set_=updates)
+    statement = _statement(session.get_bind().dialect.name, table, tuple(rows[0]), tuple(key))
     await session.execute(statement, list(rows))
