@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.people import SYSTEM_ACTOR
     from domain.refusals import Refusal, invalid
     from domain.state import ItemState
-    from workflows.journal import STORE_RETRY, STORE_TIMEOUT, Journal, event_id
+    from workflows.journal import STORE_RETRY, STORE_TIMEOUT, Journal, event_id, store_call
     from workflows.ladder import LadderKeeper
     from workflows.messages import (
         ACT_UPDATE,
@@ -87,11 +87,11 @@ class SupervisionItemWorkflow:
         async with self._journal.lock:
             number = self._journal.state.number
             if request.action == "open" and not self._journal.state.opened:
-                number = await workflow.execute_activity(
+                number = await store_call(
                     ALLOCATE_NUMBER_ACTIVITY,
                     NumberRequest(item_id=self._item_id, year=workflow.now().year),
                     result_type=str,
-                    start_to_close_timeout=STORE_TIMEOUT,
+                    start_to_close=STORE_TIMEOUT,
                     retry_policy=STORE_RETRY,
                 )
             outcome = self._decide(request, number)

@@ -24,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.ladder import AppliedPolicy, Audience, Level, audience_for
     from domain.people import SYSTEM_ACTOR
     from domain.state import ItemState, next_rung, unarmed_steps, waiting_for
-    from workflows.journal import Journal
+    from workflows.journal import Journal, store_call
     from workflows.ladder_messages import (
         ARM_LADDERS_ACTIVITY,
         CHOOSE_POLICY_ACTIVITY,
@@ -89,21 +89,21 @@ class LadderKeeper:
         if policy is None:
             assert state.category is not None  # noqa: S101 — ItemOpened sets it
             assert state.priority is not None  # noqa: S101 — ItemOpened sets it
-            policy = await workflow.execute_activity(
+            policy = await store_call(
                 CHOOSE_POLICY_ACTIVITY,
                 PolicyRequest(category=state.category, priority=state.priority),
                 result_type=AppliedPolicy,
-                start_to_close_timeout=LADDER_TIMEOUT,
+                start_to_close=LADDER_TIMEOUT,
                 retry_policy=LADDER_RETRY,
             )
             bodies.append(ev.PolicyApplied(policy=policy))
         steps = [StepDue(step=s.step, due=s.due) for s in unarmed_steps(state) if s.due is not None]
         if steps:
-            armed = await workflow.execute_activity(
+            armed = await store_call(
                 ARM_LADDERS_ACTIVITY,
                 ArmLadders(policy=policy, steps=steps),
                 result_type=ArmedLadders,
-                start_to_close_timeout=LADDER_TIMEOUT,
+                start_to_close=LADDER_TIMEOUT,
                 retry_policy=LADDER_RETRY,
             )
             bodies.extend(
@@ -225,11 +225,11 @@ class LadderKeeper:
             routine=routine,
         )
         try:
-            plan = await workflow.execute_activity(
+            plan = await store_call(
                 NOTIFY_PLAN_ACTIVITY,
                 request,
                 result_type=DeliveryPlan,
-                start_to_close_timeout=DELIVERY_TIMEOUT,
+                start_to_close=DELIVERY_TIMEOUT,
                 retry_policy=PLAN_RETRY,
             )
         except ActivityError as error:
