@@ -18,24 +18,26 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, delete, exists, insert, select, union_all, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import Integer, Table, bindparam, delete, exists, insert, select, union_all, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.dml import Insert, Update
 
 from domain.events import RecordedEvent
 from domain.fold import fold
 from domain.state import ItemState
-from ledger.hashing import chain_hash
-from store.db import begin_write
+from ledger.hashing import GENESIS_HASH, chain_hash
+from store.db import WRITE_TRANSACTION
 from store.projection import item_row, unit_rows
 from store.schema import audit_events, item_units, items
 
-__all__ = ["Head", "HeadCache", "append_on_head", "event_row"]
+__all__ = ["Head", "HeadCache", "append_on_head", "event_row", "follows", "new_item"]
 
 # Enough for every item a worker is busy with; an item that falls out takes the full path once.
 HEAD_CACHE_SIZE = 1024
 # What an append writes: every column but the surrogate key and the database's own recorded_at.
 _EVENT_COLUMNS = tuple(c.name for c in audit_events.c if c.name not in {"id", "recorded_at"})
+_UNIT_COLUMNS = tuple(c.name for c in item_units.c)
 
 
 @dataclass(frozen=True)
@@ -100,17 +102,20 @@ def follows(head: Head, events: Sequence[RecordedEvent]) -> bool:
     return all(event.seq == head.state.last_seq + n for n, event in enumerate(events, start=1))
 
 
+def new_item() -> Head:
+    """The head of an item with no events yet: the guard then asks that it have no items row."""
+    return Head(state=ItemState(), hash=GENESIS_HASH)
+
+
 async def append_on_head(
-    sessions: async_sessionmaker[AsyncSession], head: Head, events: Sequence[RecordedEvent]
+    engine: AsyncEngine, item_id: str, head: Head, events: Sequence[RecordedEvent]
 ) -> Head | None:
     """Write `events` after `head`; the new head, or None (nothing written) if the log moved on.
 
     `events` must follow `head` (see `follows`). PostgreSQL writes events and read model in one
-    statement when the item's unit assignments are unchanged; otherwise, and on SQLite, one
-    transaction whose first statement is the guarded read-model update.
+    statement; SQLite in one transaction whose first statement is the guard. Raises
+    IntegrityError (nothing written) if an event's seq or id is already taken.
     """
-    params: dict[str, Any] = {"guard_item": head.state.id, "guard_seq": head.state.last_seq}
-    params["guard_hash"] = head.hash
     rows: list[dict[str, Any]] = []
     last_hash = head.hash
     for event in events:
@@ -118,25 +123,51 @@ async def append_on_head(
         rows.append(event_row(event, last_hash, hash_))
         last_hash = hash_
     state = fold(events, head.state)
+    shape = _Shape(
+        events=len(rows),
+        new_item=head.state.last_seq == 0,
+        units=len(state.assignments) if state.assignments != head.state.assignments else None,
+    )
+    params: dict[str, Any] = {
+        "guard_item": item_id,
+        "guard_seq": head.state.last_seq,
+        "guard_hash": head.hash,
+    }
     params.update({f"item_{name}": value for name, value in item_row(state).items() if name != "id"})
-    async with sessions() as session:
-        if session.get_bind().dialect.name == "postgresql" and state.assignments == head.state.assignments:
-            for n, row in enumerate(rows):
-                params.update({f"{name}_{n}": row[name] for name in _EVENT_COLUMNS})
-            connection = await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-            result = await connection.execute(_update_then_insert(len(rows)), params)
-            written = result.rowcount == len(rows)
-        else:
-            written = await _one_transaction(session, params, rows, state, head.state)
+    # Core connections, not ORM sessions: nothing here needs a session, and its bookkeeping
+    # costs as much CPU as the rest of the append.
+    if engine.dialect.name == "postgresql":
+        for n, row in enumerate(rows):
+            params.update({f"{name}_{n}": row[name] for name in _EVENT_COLUMNS})
+        for n, unit in enumerate(unit_rows(state) if shape.units else []):
+            params.update({f"unit_{name}_{n}": unit[name] for name in _UNIT_COLUMNS})
+        async with engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            written = (await autocommit.execute(_one_statement(shape), params)).rowcount == len(rows)
+    else:
+        written = await _one_transaction(engine, shape, params, rows, state)
     return Head(state=state, hash=last_hash) if written else None
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What decides the statement: how many events, a first append or not, and the unit rows to write."""
+
+    events: int
+    new_item: bool
+    units: int | None  # None: the assignments did not change
+
+
+def _item_values() -> dict[str, Any]:
+    return {
+        name: bindparam(f"item_{name}", type_=column.type) for name, column in items.c.items() if name != "id"
+    }
 
 
 @lru_cache(maxsize=1)
 def _guarded_update() -> Update:
     """UPDATE items to the new state, only if the read model and the log both end at the cached head."""
     item_id, seq = bindparam("guard_item", type_=items.c.id.type), bindparam("guard_seq", type_=Integer())
-    values = {name: bindparam(f"item_{name}", type_=column.type) for name, column in items.c.items()}
-    del values["id"]
     return (
         update(items)
         .where(
@@ -148,46 +179,80 @@ def _guarded_update() -> Update:
                 audit_events.c.hash == bindparam("guard_hash"),
             ),
         )
-        .values(values)
+        .values(_item_values())
     )
 
 
-@lru_cache(maxsize=16)
-def _update_then_insert(count: int) -> Insert:
-    """PostgreSQL: the guarded update as a CTE, `count` events inserted only if it moved the row.
+def _new_item_row(upsert_dialect: Any) -> Any:
+    """INSERT the items row of an item that has none (PostgreSQL: nothing if it has one)."""
+    values = {"id": bindparam("guard_item", type_=items.c.id.type), **_item_values()}
+    statement = upsert_dialect.insert(items).values(values)
+    return (
+        statement.on_conflict_do_nothing(index_elements=["id"]) if upsert_dialect is postgresql else statement
+    )
 
-    One statement is one transaction: both writes land or neither does. Built once per count.
+
+@lru_cache(maxsize=64)
+def _one_statement(shape: _Shape) -> Insert:
+    """PostgreSQL: the guard as a CTE; unit rows and events written only if it moved the items row.
+
+    One statement is one transaction: every write lands or none does. Built once per shape.
     """
-    guard = _guarded_update().returning(items.c.id).cte("moved")
+    guard = (_new_item_row(postgresql) if shape.new_item else _guarded_update()).returning(items.c.id)
+    moved = guard.cte("moved")
+    if_moved = exists(select(moved.c.id))
+    ctes = [moved]
+    if shape.units is not None:
+        if not shape.new_item:
+            stale = delete(item_units).where(item_units.c.item_id == bindparam("guard_item"), if_moved)
+            if shape.units:
+                stale = stale.where(
+                    item_units.c.unit_id.not_in([bindparam(f"unit_unit_id_{n}") for n in range(shape.units)])
+                )
+            ctes.append(stale.returning(item_units.c.unit_id).cte("stale"))
+        if shape.units:
+            put = postgresql.insert(item_units).from_select(
+                list(_UNIT_COLUMNS), _rows_of(item_units, "unit_", _UNIT_COLUMNS, shape.units, if_moved)
+            )
+            put = put.on_conflict_do_update(
+                index_elements=["item_id", "unit_id"],
+                set_={"part": put.excluded.part, "status": put.excluded.status},
+            )
+            ctes.append(put.returning(item_units.c.unit_id).cte("put"))
+    events = _rows_of(audit_events, "", _EVENT_COLUMNS, shape.events, if_moved)
+    return (
+        insert(audit_events)
+        .from_select([audit_events.c[name] for name in _EVENT_COLUMNS], events)
+        .add_cte(*ctes)
+    )
+
+
+def _rows_of(table: Table, prefix: str, columns: tuple[str, ...], count: int, condition: Any) -> Any:
+    """SELECT of `count` rows of bound parameters `{prefix}{column}_{n}`, each only if `condition`."""
     selects = [
-        select(*(bindparam(f"{name}_{n}", type_=audit_events.c[name].type) for name in _EVENT_COLUMNS)).where(
-            exists(select(guard.c.id))
+        select(*(bindparam(f"{prefix}{name}_{n}", type_=table.c[name].type) for name in columns)).where(
+            condition
         )
         for n in range(count)
     ]
-    source = selects[0] if count == 1 else union_all(*selects)
-    return (
-        insert(audit_events)
-        .from_select([audit_events.c[name] for name in _EVENT_COLUMNS], source)
-        .add_cte(guard)
-    )
+    return selects[0] if count == 1 else union_all(*selects)
 
 
 async def _one_transaction(
-    session: AsyncSession,
-    params: dict[str, Any],
-    rows: list[dict[str, Any]],
-    state: ItemState,
-    before: ItemState,
+    engine: AsyncEngine, shape: _Shape, params: dict[str, Any], rows: list[dict[str, Any]], state: ItemState
 ) -> bool:
-    async with session.begin() as transaction:
-        await begin_write(session)
-        if (await session.execute(_guarded_update(), params)).rowcount != 1:  # type: ignore[attr-defined]
-            await transaction.rollback()
-            return False
-        if state.assignments != before.assignments:
-            await session.execute(delete(item_units).where(item_units.c.item_id == state.id))
-            if units := unit_rows(state):
-                await session.execute(insert(item_units), units)
-        await session.execute(insert(audit_events), rows)
+    """SQLite: guard, unit rows, events, in one write transaction; False (rolled back) if the guard fails."""
+    async with engine.connect() as plain:
+        connection = await plain.execution_options(**WRITE_TRANSACTION)
+        async with connection.begin() as transaction:
+            if shape.new_item:
+                await connection.execute(_new_item_row(sqlite), params)  # IntegrityError if the row exists
+            elif (await connection.execute(_guarded_update(), params)).rowcount != 1:
+                await transaction.rollback()
+                return False
+            if shape.units is not None:
+                await connection.execute(delete(item_units).where(item_units.c.item_id == state.id))
+                if units := unit_rows(state):
+                    await connection.execute(insert(item_units), units)
+            await connection.execute(insert(audit_events), rows)
     return True

@@ -22,6 +22,10 @@ _SQLITE_PRAGMAS = (
 )
 
 
+POOL_SIZE = 16
+POOL_OVERFLOW = 16
+
+
 def _json_dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
@@ -38,7 +42,15 @@ def make_engine(url: str, *, pre_ping: bool = True) -> AsyncEngine:
         engine = create_async_engine(url, json_serializer=_json_dumps)
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(url, json_serializer=_json_dumps, pool_pre_ping=pre_ping)
+    return create_async_engine(
+        url,
+        json_serializer=_json_dumps,
+        pool_pre_ping=pre_ping,
+        # Connections beyond pool_size are closed when returned: with the default 5, a worker
+        # running a few more activities at once than that reconnects for every one of them.
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
+    )
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

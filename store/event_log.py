@@ -11,14 +11,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import Row, and_, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.events import RecordedEvent
 from domain.fold import fold
 from domain.state import ItemState
 from ledger.chain import ChainLink, ChainReport, ChainWalk, FailureKind
 from ledger.hashing import GENESIS_HASH, chain_hash
-from store.append_fast import Head, HeadCache, append_on_head, event_row, follows
+from store.append_fast import Head, HeadCache, append_on_head, event_row, follows, new_item
 from store.db import begin_write
 from store.errors import StoreError
 from store.projection import forget_read_model, stored_state, write_read_model
@@ -124,6 +124,7 @@ class EventLog:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        self._engine: AsyncEngine = sessions.kw["bind"]
         self._heads = HeadCache()
 
     async def append(self, events: Sequence[RecordedEvent]) -> AppendReceipt:
@@ -158,12 +159,12 @@ class EventLog:
         self, item_id: str, events: Sequence[RecordedEvent]
     ) -> AppendReceipt | None:
         """The fast path: append after the head this process wrote last; None to take the full path."""
-        head = self._heads.get(item_id)
+        head = self._heads.get(item_id) or (new_item() if events[0].seq == 1 else None)
         if head is None or not follows(head, events):
             return None
         self._heads.forget(item_id)  # put back only once the new head is committed
         try:
-            moved = await append_on_head(self._sessions, head, events)
+            moved = await append_on_head(self._engine, item_id, head, events)
         except IntegrityError:
             return None  # a concurrent writer got there first: the full path sorts out who
         if moved is None:
