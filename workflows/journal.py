@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.events import EventBody, RecordedEvent, record
@@ -33,6 +34,8 @@ STORE_RETRY = RetryPolicy(
 STORE_TIMEOUT = timedelta(seconds=30)
 # Histories recorded before this patch ran the store's activities through the task queue.
 LOCAL_STORE_CALLS = "local-store-activities"
+ONE_LOCAL_ATTEMPT = RetryPolicy(maximum_attempts=1)
+LOCAL_ATTEMPT_TIMEOUT = timedelta(seconds=10)
 
 
 T = TypeVar("T")
@@ -41,31 +44,39 @@ T = TypeVar("T")
 async def store_call(
     activity: str, arg: Any, *, result_type: type[T], start_to_close: timedelta, retry_policy: RetryPolicy
 ) -> T:
-    """Run a short, idempotent activity on the store as a local activity of this worker.
+    """Run a short, idempotent activity on the store: first once as a local activity of this worker.
 
     A local activity skips the task queue (two server round trips and a poll) and its result is
     recorded with the workflow task that used it. If the worker dies first, the next worker
     replays and runs it again: every activity called this way must be idempotent (the append and
-    the item number are; choosing a policy, arming and planning only read).
+    the item number are; choosing a policy, arming and planning only read). If that one attempt
+    fails, the activity goes through the task queue with `retry_policy`, as before the patch:
+    retries wait on the server, not inside a workflow task that would stall the item's queries.
     """
-    result: T
     if workflow.patched(LOCAL_STORE_CALLS):
-        result = await workflow.execute_local_activity(
-            activity,
-            arg,
-            result_type=result_type,
-            start_to_close_timeout=start_to_close,
-            retry_policy=retry_policy,
-        )
-    else:
-        result = await workflow.execute_activity(
-            activity,
-            arg,
-            result_type=result_type,
-            start_to_close_timeout=start_to_close,
-            retry_policy=retry_policy,
-        )
-    return result
+        try:
+            result: T = await workflow.execute_local_activity(
+                activity,
+                arg,
+                result_type=result_type,
+                start_to_close_timeout=min(start_to_close, LOCAL_ATTEMPT_TIMEOUT),
+                retry_policy=ONE_LOCAL_ATTEMPT,
+            )
+        except (ActivityError, ApplicationError) as error:  # a failed local activity raises either
+            workflow.logger.warning(
+                "local attempt failed; retrying through the task queue",
+                extra={"activity": activity, "error": str(error.cause or error)},
+            )
+        else:
+            return result
+    queued: T = await workflow.execute_activity(
+        activity,
+        arg,
+        result_type=result_type,
+        start_to_close_timeout=start_to_close,
+        retry_policy=retry_policy,
+    )
+    return queued
 
 
 def event_id(item_id: str, seq: int) -> str:

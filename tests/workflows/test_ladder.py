@@ -35,7 +35,16 @@ from tests.workflows.ladder_support import (
     time_skipping_server_from,
 )
 from worker import build_worker
-from workflows.messages import DELIVERY_RETRY, NOTIFY_DELIVER_ACTIVITY, DeliveryOutcome, DeliveryRequest
+from workflows.ladder import PLAN_RETRY
+from workflows.messages import (
+    DELIVERY_RETRY,
+    NOTIFY_DELIVER_ACTIVITY,
+    NOTIFY_PLAN_ACTIVITY,
+    DeliveryOutcome,
+    DeliveryPlan,
+    DeliveryRequest,
+    PlanDeliveries,
+)
 
 OPENED = beijing("2026-09-28 09:00")
 FGW_HANDLERS = ["fgw-li", "fgw-zhou"]
@@ -235,4 +244,45 @@ async def test_a_dead_channel_is_retried_then_recorded_failed_and_the_ladder_goe
         assert dead.attempts == 2 * DELIVERY_RETRY.maximum_attempts
         assert {e.payload["recipient"] for e in events if e.type == "NotificationDelivered"} == {"fgw-li"}
         assert (await item.state()).light is Light.YELLOW
+        await assert_chain_holds(sessions, item)
+
+
+class OrgChartDown(NotifyActivities):
+    """Planning cannot read the org chart, ever."""
+
+    attempts = 0
+
+    @activity.defn(name=NOTIFY_PLAN_ACTIVITY)
+    async def plan_deliveries(self, request: PlanDeliveries) -> DeliveryPlan:
+        self.attempts += 1
+        raise RuntimeError("组织架构不可读 / org chart unreadable")
+
+
+async def test_a_rung_whose_recipients_cannot_be_planned_is_still_recorded_and_the_item_goes_on(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    down = OrgChartDown(sessions, ChannelSettings(), httpx.AsyncClient())
+    async with (
+        time_skipping_server_from(OPENED) as env,
+        build_worker(env.client, "ladder-org-down", sessions, notify=down),
+    ):
+        item = CalendarItemDriver(env.client, "ladder-org-down", env=env)
+        await item.open(open_body(deadline="2026-12-31"))
+        await item.act("sign_for", LEAD)
+        await item.act("sign_for", CO)
+
+        await skip_to(env, beijing("2026-10-10 18:01"))  # past the reminder and the warning
+
+        events = await log(sessions, item)
+        assert [(level, recipients) for _, level, _, recipients in rungs(events)] == [
+            ("reminder", []),
+            ("warning", []),
+        ]
+        failed = [e.payload for e in events if e.type == "NotificationFailed"]
+        assert [(f["channel"], f["kind"]) for f in failed] == [("plan", "reminder"), ("plan", "warning")]
+        assert "org chart unreadable" in failed[0]["reason"]
+        # Per rung: one local attempt, then the task queue's retries.
+        assert down.attempts == 2 * (1 + PLAN_RETRY.maximum_attempts)
+        result = await item.act("submit_plan", LEAD, {"measures": "分三批推进", "milestones": []})
+        assert "PlanSubmitted" in [e.type for e in result.events]
         await assert_chain_holds(sessions, item)
