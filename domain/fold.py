@@ -266,8 +266,11 @@ def evolve(state: ItemState, event: RecordedEvent) -> ItemState:
     body = event.body()
     changes = _EVOLVERS[type(body)](state, body, event.occurred_at)
     base = {"id": event.item_id} if not state.id else {}
+    # The light's fields ride along unchanged, then _with_escalation settles them: one copy
+    # per event unless the light rule changes them, with the same fields set as two copies.
+    light = {"ladders": state.ladders, "light": state.light, "flagged": state.flagged}
     moved = state.model_copy(
-        update={**base, **changes, "last_seq": event.seq, "updated_at": event.occurred_at}
+        update={**light, **base, **changes, "last_seq": event.seq, "updated_at": event.occurred_at}
     )
     return _with_escalation(moved)
 
@@ -277,6 +280,9 @@ def _with_escalation(state: ItemState) -> ItemState:
     light is the gravest rung reached among the ladders still running."""
     ladders = live_ladders(state)
     light, flagged = escalation_light(ladders)
+    # live_ladders keeps a subset of state.ladders: the same size means the same ladders.
+    if len(ladders) == len(state.ladders) and light == state.light and flagged == state.flagged:
+        return state
     return state.model_copy(update={"ladders": ladders, "light": light, "flagged": flagged})
 
 

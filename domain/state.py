@@ -301,6 +301,8 @@ def _implement_steps(state: ItemState) -> list[PendingStep]:
 
 def live_ladders(state: ItemState) -> dict[str, StepLadder]:
     """The ladders still running: their step is pending with the due instant they were armed for."""
+    if not state.ladders:
+        return {}
     dues = {step.step: step.due for step in waiting_for(state) if step.due is not None}
     return {step: ladder for step, ladder in state.ladders.items() if dues.get(step) == ladder.due}
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
 from domain.events import RecordedEvent
-from ledger.hashing import GENESIS_HASH, chain_hash
+from ledger.hashing import GENESIS_HASH, canonical_bytes, link_hash
 
 
 class FailureKind(StrEnum):
@@ -73,18 +74,30 @@ class ChainReport(BaseModel):
         )
 
 
-class ChainLink(BaseModel):
-    """One audit row as the walk sees it: the event (None if the row no longer parses) and its hashes."""
+@dataclass(frozen=True, slots=True)
+class ChainLink:
+    """One audit row as the walk sees it: its place, its hashes and the event it reads as.
 
-    model_config = ConfigDict(frozen=True)
+    The event comes either parsed (`event`) or as the canonical bytes its hash covers
+    (`content`, for readers that check a row reads as an event without building the model);
+    neither means the row no longer reads as an event, `unreadable` saying why. A plain
+    dataclass: one is built per row on every verification path, from values already read.
+    """
 
     item_id: str
     seq: int
     event_id: str
     prev_hash: str
     hash: str
-    event: RecordedEvent | None
+    event: RecordedEvent | None = None
+    content: bytes | None = None
     unreadable: str = ""
+
+    def canonical(self) -> bytes | None:
+        """The canonical bytes of the event the row reads as (None: it reads as none)."""
+        if self.content is not None:
+            return self.content
+        return None if self.event is None else canonical_bytes(self.event)
 
 
 class ChainWalk:
@@ -131,11 +144,12 @@ class ChainWalk:
             return FailureKind.BROKEN_LINK, (
                 "prev_hash 与上一条事件的哈希不一致 / prev_hash does not match the previous event's hash"
             )
-        if link.event is None:
+        content = link.canonical()
+        if content is None:
             return FailureKind.UNREADABLE, (
                 f"记录无法还原为事件（{link.unreadable}）/ the row no longer reads as an event"
             )
-        if chain_hash(link.prev_hash, link.event) != link.hash:
+        if link_hash(link.prev_hash, content) != link.hash:
             return FailureKind.HASH_MISMATCH, (
                 "哈希不符，事件内容已被改动 / hash mismatch: the event's content was altered"
             )

@@ -9,6 +9,7 @@ from sqlalchemy import Executable, delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ledger.chain import FailureKind
 from store.event_log import EventLog
 from store.schema import audit_events
 from tests.store.stories import ItemStory
@@ -139,3 +140,29 @@ async def test_verify_names_a_rewritten_link(
     assert (report.ok, report.item_id, report.seq) == (False, "item-x", 3)
     assert report.problem is not None
     assert "prev_hash" in report.problem
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("actor_role", "intruder"), ("stage", "limbo"), ("payload", ["unit", "zjj"])],
+)
+async def test_verify_names_a_row_that_no_longer_reads_as_an_event(
+    logged: EventLog, tamper: Tamper, column: str, value: object
+) -> None:
+    await tamper(
+        update(audit_events)
+        .where(audit_events.c.item_id == "item-y", audit_events.c.seq == 3)
+        .values({column: value})
+    )
+
+    item = await logged.verify_item("item-y")
+    everything = await logged.verify_all()
+
+    for report in (item, everything):
+        assert (report.ok, report.item_id, report.kind, report.seq) == (
+            False,
+            "item-y",
+            FailureKind.UNREADABLE,
+            3,
+        )
+    assert (await logged.verify_item("item-x")).ok
