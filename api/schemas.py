@@ -28,7 +28,8 @@ class ItemPublic(ItemState):
 def item_public(state: ItemState, now: datetime) -> ItemPublic:
     """The public view of `state` at `now` (overdue: some pending step is past its due instant)."""
     overdue = any(step.due is not None and step.due < now for step in state.pending)
-    return ItemPublic.model_construct(**dict(state), stage_label=state.stage.label, overdue=overdue)
+    # The fields as stored (not `dict(state)`, which iterates them one by one): a page builds 50.
+    return ItemPublic.model_construct(**state.__dict__, stage_label=state.stage.label, overdue=overdue)
 
 
 class ItemListQuery(BaseModel):

@@ -72,7 +72,7 @@ items = Table(
     Column("search", Text, nullable=False),
     Column("state", JSON, nullable=False),
     Index("ix_items_number", "number"),
-    Index("ix_items_stage_category", "stage", "category"),
+    Index("ix_items_stage_category_id", "stage", "category", "id"),
     Index("ix_items_next_due", "next_due"),
     Index("ix_items_updated_at", "updated_at"),
 )
@@ -84,7 +84,7 @@ item_units = Table(
     Column("unit_id", String(ID), primary_key=True),
     Column("part", String(8), nullable=False),
     Column("status", String(16), nullable=False),
-    Index("ix_item_units_unit_id", "unit_id"),
+    Index("ix_item_units_unit_item", "unit_id", "item_id"),
 )
 
 item_numbers = Table(
