@@ -131,10 +131,11 @@ async def list_items(
         limit=query.limit,
         offset=query.offset,
     )
-    states, total = await services.items.list(flt, now=now, visible_to_unit=unit_scope(actor))
+    page = await services.items.list(flt, now=now, visible_to_unit=unit_scope(actor))
     return ItemList(
-        items=[item_public(state, now) for state in states],
-        total=total,
+        items=[item_public(state, now) for state in page.states],
+        total=page.total,
+        total_exact=page.exact,
         limit=query.limit,
         offset=query.offset,
     )

@@ -47,10 +47,13 @@ class ItemListQuery(BaseModel):
 
 
 class ItemList(BaseModel):
-    """One page of items and how many match in all."""
+    """One page of items and how many match: exactly, or "at least `total`" when not `total_exact`."""
 
     items: list[ItemPublic]
-    total: int
+    total: int = Field(description="匹配总数 / how many match, counted up to 1,000 or the end of this page")
+    total_exact: bool = Field(
+        description="总数是否精确 / false when more than `total` match (show it as “1000+”)"
+    )
     limit: int
     offset: int
 

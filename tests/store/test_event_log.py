@@ -14,12 +14,12 @@ from domain import commands as cmd
 from domain.events import RecordedEvent
 from domain.fold import fold
 from ledger.hashing import GENESIS_HASH, canonical_bytes, chain_hash
+from store.append_fast import event_row
 from store.event_log import (
     EVENT_COLUMNS,
     EventLog,
     SeqConflict,
     _fast_content,
-    _row_values,
     stored_event,
 )
 from store.schema import audit_events
@@ -238,7 +238,7 @@ async def test_payloads_the_shortcut_declines_still_verify_the_long_way(
     odd = opened[0].model_copy(update={"id": "item-l-odd", "seq": len(opened) + 1, "payload": payload})
     async with sessions() as session, session.begin():
         hash_ = chain_hash(receipt.last_hash, odd)
-        await session.execute(insert(audit_events).values(_row_values(odd, receipt.last_hash, hash_)))
+        await session.execute(insert(audit_events).values(event_row(odd, receipt.last_hash, hash_)))
     async with sessions() as session:
         row = (
             await session.execute(select(*EVENT_COLUMNS).where(audit_events.c.event_id == "item-l-odd"))

@@ -72,7 +72,7 @@ async def test_rebuild_rewrites_a_damaged_read_model_from_events(
     assert rebuilt == story.state
     assert await ItemQueries(sessions).get("item-2") == story.state
     assert len(await _assignments(sessions, "item-2")) == 2
-    page, _ = await ItemQueries(sessions).list(ItemFilter(stage=Stage.IMPLEMENT), now=story.now)
+    page, _, _ = await ItemQueries(sessions).list(ItemFilter(stage=Stage.IMPLEMENT), now=story.now)
     assert [s.id for s in page] == ["item-2"]
 
 
@@ -124,8 +124,8 @@ async def three_items(sessions: async_sessionmaker[AsyncSession]) -> dict[str, I
 async def _ids(
     sessions: async_sessionmaker[AsyncSession], flt: ItemFilter, *, unit: str | None = None
 ) -> tuple[set[str], int]:
-    page, total = await ItemQueries(sessions).list(flt, now=START + timedelta(days=10), visible_to_unit=unit)
-    return {state.id for state in page}, total
+    page = await ItemQueries(sessions).list(flt, now=START + timedelta(days=10), visible_to_unit=unit)
+    return {state.id for state in page.states}, page.total
 
 
 async def test_list_filters_by_stage(
@@ -168,7 +168,7 @@ async def test_overdue_means_a_pending_step_is_past_due(
     # Ten days on, A's two-working-day sign-for is late; B's milestone is due on day ~20; C waits for nothing.
     assert await _ids(sessions, ItemFilter(overdue=True)) == ({"A"}, 1)
     assert await _ids(sessions, ItemFilter(overdue=False)) == ({"B", "C"}, 2)
-    page, _ = await ItemQueries(sessions).list(ItemFilter(overdue=True), now=START)
+    page, _, _ = await ItemQueries(sessions).list(ItemFilter(overdue=True), now=START)
     assert page == []
 
 
@@ -187,10 +187,26 @@ async def test_list_pages_newest_change_first_with_the_total(
 ) -> None:
     now = START + timedelta(days=10)
     queries = ItemQueries(sessions)
-    first, total = await queries.list(ItemFilter(limit=2), now=now)
-    rest, total_again = await queries.list(ItemFilter(limit=2, offset=2), now=now)
+    first, total, _ = await queries.list(ItemFilter(limit=2), now=now)
+    rest, total_again, _ = await queries.list(ItemFilter(limit=2, offset=2), now=now)
 
     assert total == total_again == 3
     assert [s.id for s in first] == ["B", "C"]
     assert [s.id for s in rest] == ["A"]
     assert first[0] == three_items["B"].state
+
+
+async def test_a_count_past_the_cap_says_at_least_and_pages_still_reach_every_item(
+    sessions: async_sessionmaker[AsyncSession], three_items: dict[str, ItemStory]
+) -> None:
+    now = START + timedelta(days=10)
+    capped = ItemQueries(sessions, count_cap=2)
+
+    first = await capped.list(ItemFilter(limit=1), now=now)
+    last = await capped.list(ItemFilter(limit=1, offset=2), now=now)
+    within = await ItemQueries(sessions, count_cap=3).list(ItemFilter(limit=1), now=now)
+
+    assert (first.total, first.exact) == (2, False)  # "2+": more match than were counted
+    assert [s.id for s in last.states] == ["A"]  # the count never hides a page
+    assert (last.total, last.exact) == (3, True)  # counted to the end of the page asked for
+    assert (within.total, within.exact) == (3, True)
