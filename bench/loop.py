@@ -66,11 +66,14 @@ async def drive_service(client: Client, task_queue: str) -> None:
         await service_act(client, item_id, step)
 
 
-async def drive_raw(client: Client, task_queue: str) -> None:
-    """The same updates, with the same payloads, to the baseline workflow."""
+async def drive_raw(client: Client, task_queue: str, *, queued: bool = False) -> None:
+    """The same updates, with the same payloads, to the baseline workflow.
+
+    Its no-op activities are local, like the service's store calls, unless `queued`.
+    """
     item_id = str(uuid.uuid4())
     steps = closed_loop(datetime.now(UTC))
-    payloads = [request(*step).model_dump(mode="json") for step in steps]
+    payloads = [{**request(*step).model_dump(mode="json"), "queued": queued} for step in steps]
     payloads[-1]["close"] = True
     await raw_open(client, task_queue, item_id, payloads[0])
     for payload in payloads[1:]:
@@ -95,15 +98,21 @@ async def measure(where: Deployment, items: int, concurrency: int, rounds: int) 
     client, service_queue, raw_queue = where.client, where.task_queue, where.raw_task_queue
     service_times: list[float] = []
     raw_times: list[float] = []
-    # Warm both paths (imports, connection pools, sandbox caches) before timing.
+    queued_times: list[float] = []
+    # Warm every path (imports, connection pools, sandbox caches) before timing.
     await run_items(lambda: drive_service(client, service_queue), 2, 2)
     await run_items(lambda: drive_raw(client, raw_queue), 2, 2)
+    await run_items(lambda: drive_raw(client, raw_queue, queued=True), 2, 2)
     for _ in range(rounds):
         raw_times.append(await run_items(lambda: drive_raw(client, raw_queue), items, concurrency))
         service_times.append(
             await run_items(lambda: drive_service(client, service_queue), items, concurrency)
         )
+        queued_times.append(
+            await run_items(lambda: drive_raw(client, raw_queue, queued=True), items, concurrency)
+        )
     service_rate, raw_rate = items / min(service_times), items / min(raw_times)
+    queued_rate = items / min(queued_times)
     ratio = service_rate / raw_rate
     updates = len(closed_loop(datetime.now(UTC)))
     return Figure(
@@ -122,11 +131,17 @@ async def measure(where: Deployment, items: int, concurrency: int, rounds: int) 
                 f"{items} items, {concurrency} in flight",
             ),
             Row(
-                "baseline: bare workflow, no-op activities",
+                "baseline: bare workflow, no-op local activities",
                 raw_rate,
                 "items/s",
                 f"{updates} updates, {updates + 1} activities each",
             ),
             Row("ratio service / baseline", ratio, "x"),
+            Row(
+                "for reference: bare workflow, no-op activities queued",
+                queued_rate,
+                "items/s",
+                f"ratio service / this {service_rate / queued_rate:.2f}",
+            ),
         ),
     )

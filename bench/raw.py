@@ -1,7 +1,10 @@
 """The baseline: a bare Temporal workflow that takes updates and runs no-op activities.
 
 It does what the engine must do for an item (update-with-start, one update per action, one
-activity per append, two on the first) and nothing of the service's own work. Run as
+activity per append, two on the first) and nothing of the service's own work. Its activities
+are local activities, as the service's store calls are (workflows/journal.py `store_call`), so
+the ratio compares like with like; a payload with `"queued": true` runs them through the task
+queue instead, for the figure's second baseline. Run as
 `python -m bench.raw ADDRESS TASK_QUEUE` it is the baseline worker.
 """
 
@@ -51,7 +54,8 @@ class RawItemWorkflow:
         """Run the no-op activity (twice for the first update) and count."""
         async with self._lock:
             for _ in range(2 if self._updates == 0 else 1):
-                await workflow.execute_activity(raw_noop, payload, start_to_close_timeout=RAW_TIMEOUT)
+                run = workflow.execute_activity if payload.get("queued") else workflow.execute_local_activity
+                await run(raw_noop, payload, start_to_close_timeout=RAW_TIMEOUT)
             self._updates += 1
             self._closed = self._closed or bool(payload.get("close"))
             return {"updates": self._updates}
