@@ -13,21 +13,23 @@ gapless seqs, each prev_hash the hash before it, the read model in step.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Integer, Table, bindparam, delete, exists, insert, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.dml import Insert, Update
 
 from domain.events import RecordedEvent
 from domain.fold import fold
 from domain.state import ItemState
 from ledger.hashing import GENESIS_HASH, chain_hash
-from store.db import WRITE_TRANSACTION
+from store.driver_sql import INTEGRITY_ERRORS, DriverStatement, driver_of
 from store.projection import item_row, unit_rows
 from store.schema import audit_events, item_units, items
 
@@ -38,6 +40,7 @@ HEAD_CACHE_SIZE = 1024
 # What an append writes: every column but the surrogate key and the database's own recorded_at.
 _EVENT_COLUMNS = tuple(c.name for c in audit_events.c if c.name not in {"id", "recorded_at"})
 _UNIT_COLUMNS = tuple(c.name for c in item_units.c)
+_WRITTEN = frozenset(_EVENT_COLUMNS) | frozenset(_UNIT_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -134,18 +137,26 @@ async def append_on_head(
         "guard_hash": head.hash,
     }
     params.update({f"item_{name}": value for name, value in item_row(state).items() if name != "id"})
-    # Core connections, not ORM sessions: nothing here needs a session, and its bookkeeping
-    # costs as much CPU as the rest of the append.
-    if engine.dialect.name == "postgresql":
-        for n, row in enumerate(rows):
-            params.update({f"{name}_{n}": row[name] for name in _EVENT_COLUMNS})
-        for n, unit in enumerate(unit_rows(state) if shape.units else []):
-            params.update({f"unit_{name}_{n}": unit[name] for name in _UNIT_COLUMNS})
-        async with engine.connect() as connection:
-            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            written = (await autocommit.execute(_one_statement(shape), params)).rowcount == len(rows)
-    else:
-        written = await _one_transaction(engine, shape, params, rows, state)
+    async with engine.connect() as connection:
+        driver = await driver_of(connection)
+        try:
+            if engine.dialect.name == "postgresql":
+                for n, row in enumerate(rows):
+                    params.update({f"{name}_{n}": row[name] for name in _EVENT_COLUMNS})
+                for n, unit in enumerate(unit_rows(state) if shape.units else []):
+                    params.update({f"unit_{name}_{n}": unit[name] for name in _UNIT_COLUMNS})
+                one = _statement(("one statement", shape), engine.dialect)
+                status = await driver.execute(one.sql, *one.args(params))  # e.g. "INSERT 0 3"
+                written = int(status.rsplit(" ", 1)[1]) == len(rows)
+            else:
+                written = await _one_transaction(
+                    driver, engine.dialect, shape=shape, params=params, rows=rows, state=state
+                )
+        except INTEGRITY_ERRORS:
+            return None  # an id or seq already taken: nothing was written, the full path decides
+        except BaseException:
+            await connection.invalidate()  # mid-statement or broken: never back into the pool
+            raise
     return Head(state=state, hash=last_hash) if written else None
 
 
@@ -239,20 +250,56 @@ def _rows_of(table: Table, prefix: str, columns: tuple[str, ...], count: int, co
 
 
 async def _one_transaction(
-    engine: AsyncEngine, shape: _Shape, params: dict[str, Any], rows: list[dict[str, Any]], state: ItemState
+    driver: Any,
+    dialect: Dialect,
+    *,
+    shape: _Shape,
+    params: dict[str, Any],
+    rows: list[dict[str, Any]],
+    state: ItemState,
 ) -> bool:
     """SQLite: guard, unit rows, events, in one write transaction; False (rolled back) if the guard fails."""
-    async with engine.connect() as plain:
-        connection = await plain.execution_options(**WRITE_TRANSACTION)
-        async with connection.begin() as transaction:
-            if shape.new_item:
-                await connection.execute(_new_item_row(sqlite), params)  # IntegrityError if the row exists
-            elif (await connection.execute(_guarded_update(), params)).rowcount != 1:
-                await transaction.rollback()
+    await driver.execute("BEGIN IMMEDIATE")
+    try:
+        if shape.new_item:
+            new = _statement(("new item",), dialect)
+            await driver.execute(new.sql, new.args(params))  # IntegrityError if the row exists
+        else:
+            guard = _statement(("guard",), dialect)
+            if (await driver.execute(guard.sql, guard.args(params))).rowcount != 1:
+                await driver.execute("ROLLBACK")
                 return False
-            if shape.units is not None:
-                await connection.execute(delete(item_units).where(item_units.c.item_id == state.id))
-                if units := unit_rows(state):
-                    await connection.execute(insert(item_units), units)
-            await connection.execute(insert(audit_events), rows)
+        if shape.units is not None:
+            stale = _statement(("unit rows gone",), dialect)
+            await driver.execute(stale.sql, stale.args(params))
+            put = _statement(("unit row",), dialect)
+            await driver.executemany(put.sql, [put.args(unit) for unit in unit_rows(state)])
+        event = _statement(("event row",), dialect)
+        await driver.executemany(event.sql, [event.args(row) for row in rows])
+    except INTEGRITY_ERRORS:
+        await driver.execute("ROLLBACK")
+        raise
+    await driver.execute("COMMIT")
     return True
+
+
+def _plain_insert(table: Table) -> Insert:
+    values = {c.name: bindparam(c.name, type_=c.type) for c in table.c if c.name in _WRITTEN}
+    return insert(table).values(values)
+
+
+_STATEMENTS: dict[str, Callable[..., ClauseElement]] = {
+    "one statement": _one_statement,
+    "guard": _guarded_update,
+    "new item": lambda: _new_item_row(sqlite),
+    "unit rows gone": lambda: delete(item_units).where(item_units.c.item_id == bindparam("guard_item")),
+    "unit row": lambda: _plain_insert(item_units),
+    "event row": lambda: _plain_insert(audit_events),
+}
+
+
+@lru_cache(maxsize=256)
+def _statement(key: tuple[Any, ...], dialect: Dialect) -> DriverStatement:
+    """The statement `key` names (its builder, then its arguments), compiled once per dialect."""
+    name, *args = key
+    return DriverStatement.compile(_STATEMENTS[name](*args), dialect)
