@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -53,7 +53,6 @@ PLAN_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=10), maximum_attempts=5
 )
 URGE_AUDIENCE = [Audience.UNIT_HANDLERS, Audience.UNIT_LEADER]
-KEEP_LADDER_TIMER = "keep-ladder-timer"
 _UNIT_STEPS = ("submit_plan", "milestone", "claim_completion")
 
 
@@ -122,42 +121,6 @@ class LadderKeeper:
 
     async def watch(self) -> None:
         """Until the item ends: wait for the next recorded rung instant (or any new event), then fire."""
-        if workflow.patched(KEEP_LADDER_TIMER):
-            await self._watch_keeping_the_timer()
-        else:
-            await self._watch_restarting_the_timer()
-
-    async def _watch_keeping_the_timer(self) -> None:
-        """One timer for the next rung's instant, kept across events that leave that instant as it is.
-
-        Most actions do not move the next rung; restarting its timer on each cost two history
-        events and two commands per action.
-        """
-        timer: asyncio.Task[None] | None = None
-        timer_at: datetime | None = None
-        try:
-            while self._journal.state.stage.is_open:
-                upcoming = next_rung(self._journal.state)
-                if upcoming is not None and upcoming[1].at <= workflow.now():
-                    await self._fire(upcoming[0])
-                    continue
-                at = None if upcoming is None else upcoming[1].at
-                if timer is not None and (at != timer_at or timer.done()):
-                    timer.cancel()
-                    timer = None
-                if timer is None and at is not None:
-                    timer = asyncio.create_task(asyncio.sleep((at - workflow.now()).total_seconds()))
-                timer_at = at
-                await workflow.wait_condition(self._changed_or_rung_due(self._journal.state.last_seq, timer))
-        finally:
-            if timer is not None:
-                timer.cancel()
-
-    def _changed_or_rung_due(self, seq: int, timer: asyncio.Task[None] | None) -> Callable[[], bool]:
-        return lambda: self._journal.state.last_seq != seq or (timer is not None and timer.done())
-
-    async def _watch_restarting_the_timer(self) -> None:
-        """Before KEEP_LADDER_TIMER: a new timer after every event (histories recorded so replay this)."""
         while self._journal.state.stage.is_open:
             upcoming = next_rung(self._journal.state)
             if upcoming is not None and upcoming[1].at <= workflow.now():
