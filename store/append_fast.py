@@ -67,9 +67,6 @@ class HeadCache:
         """Drop the item's head (its append failed or took the full path)."""
         self._heads.pop(item_id, None)
 
-    def __len__(self) -> int:
-        return len(self._heads)
-
 
 def event_row(event: RecordedEvent, prev_hash: str, hash_: str) -> dict[str, Any]:
     """The audit_events row of `event`: exactly what was hashed is what is stored."""

@@ -35,8 +35,8 @@ def make_engine(url: str, *, pre_ping: bool = True) -> AsyncEngine:
 
     `pre_ping` tests each PostgreSQL connection before use (a round trip per checkout) so a
     request never fails on a connection the server dropped. Callers that retry on their own, as
-    the worker's activities do, turn it off: a stale connection fails one attempt, the pool is
-    invalidated, and the retry connects afresh.
+    the worker's activities do, turn it off: a stale connection fails one attempt and is
+    discarded, and the retry takes another or connects afresh.
     """
     if url.startswith("sqlite"):
         engine = create_async_engine(url, json_serializer=_json_dumps)

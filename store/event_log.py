@@ -226,12 +226,9 @@ class EventLog:
         if head is None or not follows(head, events):
             return None
         self._heads.forget(item_id)  # put back only once the new head is committed
-        try:
-            moved = await append_on_head(self._engine, item_id, head, events)
-        except IntegrityError:
-            return None  # a concurrent writer got there first: the full path sorts out who
+        moved = await append_on_head(self._engine, item_id, head, events)
         if moved is None:
-            return None
+            return None  # the log moved on, or a concurrent writer got there first: the full path decides
         self._heads.put(item_id, moved)
         return AppendReceipt(
             appended=len(events), already_present=0, last_seq=moved.state.last_seq, last_hash=moved.hash
