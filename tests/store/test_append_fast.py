@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, event, select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain import commands as cmd
@@ -21,6 +21,7 @@ from domain.events import RecordedEvent
 from domain.fold import fold
 from store.event_log import EventLog, SeqConflict
 from store.items import ItemQueries
+from store.projection import forget_read_model
 from store.schema import item_units, items
 from tests.store.stories import SUPERVISOR, ItemStory, unit_user
 
@@ -126,8 +127,7 @@ async def test_a_lost_read_model_row_is_refolded_from_the_log(
     appends = _whole_life(story)
     await EventLog(sessions).append(appends[0])
     async with sessions() as session, session.begin():
-        await session.execute(delete(item_units).where(item_units.c.item_id == story.item_id))
-        await session.execute(delete(items).where(items.c.id == story.item_id))
+        await forget_read_model(session, story.item_id)
 
     log = EventLog(sessions)  # knows no head: the log has events but the read model has no row
     for events in appends[1:]:
@@ -216,8 +216,7 @@ async def test_first_events_already_logged_without_a_read_model_row_write_nothin
     appends = _whole_life(story)
     await EventLog(sessions).append(appends[0])
     async with sessions() as session, session.begin():
-        await session.execute(delete(item_units).where(item_units.c.item_id == story.item_id))
-        await session.execute(delete(items).where(items.c.id == story.item_id))
+        await forget_read_model(session, story.item_id)
 
     log = EventLog(sessions)  # tries the first events as a new item: the events' seqs are taken
     again = await log.append(appends[0])

@@ -8,6 +8,7 @@ The real notify activities deliver to the inbox of users of the demo org chart.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 
 import httpx
@@ -201,6 +202,23 @@ async def test_urging_notifies_the_units_at_once(
     await assert_chain_holds(sessions, item)
 
 
+@asynccontextmanager
+async def signed_item(
+    sessions: async_sessionmaker[AsyncSession], notify: NotifyActivities
+) -> AsyncIterator[CalendarItemDriver]:
+    """An item opened on OPENED and signed for by both units, on a worker with these notify activities."""
+    queue = f"ladder-{type(notify).__name__}"
+    async with (
+        time_skipping_server_from(OPENED) as env,
+        build_worker(env.client, queue, sessions, notify=notify),
+    ):
+        item = CalendarItemDriver(env.client, queue, env=env)
+        await item.open(open_body(deadline="2026-12-31"))
+        await item.act("sign_for", LEAD)
+        await item.act("sign_for", CO)
+        yield item
+
+
 class DeadInboxFor(NotifyActivities):
     """The real notify activities, except that one user's inbox refuses every delivery."""
 
@@ -222,16 +240,8 @@ async def test_a_dead_channel_is_retried_then_recorded_failed_and_the_ladder_goe
 ) -> None:
     await OrgDirectory(sessions).load(DEMO_ORG)
     dead = DeadInboxFor(sessions, dead="fgw-zhou")
-    async with (
-        time_skipping_server_from(OPENED) as env,
-        build_worker(env.client, "ladder-dead-inbox", sessions, notify=dead),
-    ):
-        item = CalendarItemDriver(env.client, "ladder-dead-inbox", env=env)
-        await item.open(open_body(deadline="2026-12-31"))
-        await item.act("sign_for", LEAD)
-        await item.act("sign_for", CO)
-
-        await skip_to(env, beijing("2026-10-10 18:01"))  # past the reminder and the warning
+    async with signed_item(sessions, dead) as item:
+        await skip_to(server(item), beijing("2026-10-10 18:01"))  # past the reminder and the warning
 
         events = await log(sessions, item)
         assert [level for _, level, _, _ in rungs(events)] == ["reminder", "warning"]
@@ -262,16 +272,8 @@ async def test_a_rung_whose_recipients_cannot_be_planned_is_still_recorded_and_t
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     down = OrgChartDown(sessions, ChannelSettings(), httpx.AsyncClient())
-    async with (
-        time_skipping_server_from(OPENED) as env,
-        build_worker(env.client, "ladder-org-down", sessions, notify=down),
-    ):
-        item = CalendarItemDriver(env.client, "ladder-org-down", env=env)
-        await item.open(open_body(deadline="2026-12-31"))
-        await item.act("sign_for", LEAD)
-        await item.act("sign_for", CO)
-
-        await skip_to(env, beijing("2026-10-10 18:01"))  # past the reminder and the warning
+    async with signed_item(sessions, down) as item:
+        await skip_to(server(item), beijing("2026-10-10 18:01"))  # past the reminder and the warning
 
         events = await log(sessions, item)
         assert [(level, recipients) for _, level, _, recipients in rungs(events)] == [
