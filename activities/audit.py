@@ -8,6 +8,7 @@ from __future__ import annotations
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from domain.events import RecordedEvent
 from store.event_log import EventLog, SeqConflict
 from store.numbers import ItemNumbers
 from workflows.messages import (
@@ -28,12 +29,15 @@ class AuditActivities:
 
     @activity.defn(name=APPEND_EVENTS_ACTIVITY)
     async def append_events(self, request: AppendEvents) -> AppendOutcome:
-        """Append an item's events; those already present (a retry) are left as they are."""
+        """Append an item's events; those already present (a retry) are left as they are.
+
+        If the log already holds other events at these seqs, nothing is written and the outcome
+        carries the logged ones for the workflow to adopt: the log is the truth.
+        """
         try:
             receipt = await self._event_log.append(request.events)
         except SeqConflict as conflict:
-            # A different event at an existing position is corruption, not a passing fault.
-            raise ApplicationError(str(conflict), type="SeqConflict", non_retryable=True) from conflict
+            return await self._adopt(request, conflict)
         activity.logger.info(
             "audit events appended",
             extra={
@@ -47,6 +51,25 @@ class AuditActivities:
             already_present=receipt.already_present,
             last_seq=receipt.last_seq,
             last_hash=receipt.last_hash,
+            hashes=receipt.hashes,
+        )
+
+    async def _adopt(self, request: AppendEvents, conflict: SeqConflict) -> AppendOutcome:
+        first = request.events[0]
+        logged = await self._event_log.read(first.item_id, from_seq=first.seq)
+        if not logged:
+            # The workflow is ahead of the log: events it recorded are missing. Corruption, not a fault.
+            raise ApplicationError(str(conflict), type="SeqConflict", non_retryable=True) from conflict
+        activity.logger.warning(
+            "audit log holds other events at the requested seqs; the workflow adopts them",
+            extra={"item_id": first.item_id, "from_seq": first.seq, "last_seq": logged[-1].seq},
+        )
+        return AppendOutcome(
+            appended=0,
+            already_present=0,
+            last_seq=logged[-1].seq,
+            last_hash=logged[-1].hash,
+            adopted=[RecordedEvent.model_validate(event.canonical()) for event in logged],
         )
 
     @activity.defn(name=ALLOCATE_NUMBER_ACTIVITY)

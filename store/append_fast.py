@@ -100,8 +100,8 @@ def new_item() -> Head:
 
 async def append_on_head(
     engine: AsyncEngine, item_id: str, head: Head, events: Sequence[RecordedEvent]
-) -> Head | None:
-    """Write `events` after `head`; the new head, or None (nothing written) if the log moved on.
+) -> tuple[Head, list[str]] | None:
+    """Write `events` after `head`; the new head and each event's hash, or None if the log moved on.
 
     `events` must follow `head` (see `follows`). PostgreSQL writes events and read model in one
     statement; SQLite in one transaction whose first statement is the guard (store/append_sql.py).
@@ -145,7 +145,7 @@ async def append_on_head(
         except BaseException:
             await connection.invalidate()  # mid-statement or broken: never back into the pool
             raise
-    return Head(state=state, hash=last_hash) if written else None
+    return (Head(state=state, hash=last_hash), [row["hash"] for row in rows]) if written else None
 
 
 async def _one_transaction(

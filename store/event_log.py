@@ -68,7 +68,8 @@ class StoredEvent(RecordedEvent):
 
 
 class AppendReceipt(BaseModel):
-    """What an append did: new rows, rows already there (a retry), and the chain head after it."""
+    """What an append did: new rows, rows already there (a retry), the chain head after it, and the
+    hash each appended event is logged under (in the order given), which proves its content."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -76,6 +77,7 @@ class AppendReceipt(BaseModel):
     already_present: int
     last_seq: int
     last_hash: str
+    hashes: list[str] = []
 
 
 class SeqConflict(StoreError):
@@ -226,19 +228,28 @@ class EventLog:
         if head is None or not follows(head, events):
             return None
         self._heads.forget(item_id)  # put back only once the new head is committed
-        moved = await append_on_head(self._engine, item_id, head, events)
-        if moved is None:
+        written = await append_on_head(self._engine, item_id, head, events)
+        if written is None:
             return None  # the log moved on, or a concurrent writer got there first: the full path decides
+        moved, hashes = written
         self._heads.put(item_id, moved)
         return AppendReceipt(
-            appended=len(events), already_present=0, last_seq=moved.state.last_seq, last_hash=moved.hash
+            appended=len(events),
+            already_present=0,
+            last_seq=moved.state.last_seq,
+            last_hash=moved.hash,
+            hashes=hashes,
         )
 
-    async def read(self, item_id: str, *, until: datetime | None = None) -> list[StoredEvent]:
-        """The item's events ordered by seq; with `until`, only those that occurred at or before it."""
+    async def read(
+        self, item_id: str, *, until: datetime | None = None, from_seq: int = 1
+    ) -> list[StoredEvent]:
+        """The item's events ordered by seq, from `from_seq`; with `until`, those that occurred by then."""
         statement = select(*EVENT_COLUMNS).where(audit_events.c.item_id == item_id)
         if until is not None:
             statement = statement.where(audit_events.c.occurred_at <= until)
+        if from_seq > 1:
+            statement = statement.where(audit_events.c.seq >= from_seq)
         async with self._sessions() as session:
             rows = (await session.execute(statement.order_by(audit_events.c.seq))).all()
         return [stored_event(row) for row in rows]
@@ -355,7 +366,11 @@ async def _append(
         await session.execute(insert(audit_events), rows)
         state = await _project(session, item_id, new, seq_before)
     receipt = AppendReceipt(
-        appended=len(rows), already_present=present, last_seq=head_seq, last_hash=head_hash
+        appended=len(rows),
+        already_present=present,
+        last_seq=head_seq,
+        last_hash=head_hash,
+        hashes=[known[event.id][1] for event in events],
     )
     return receipt, state
 

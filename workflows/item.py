@@ -85,21 +85,23 @@ class SupervisionItemWorkflow:
     async def act(self, request: ActionRequest) -> ActionResult:
         """One person's action: decide, arm the ladders it calls for, append to the audit log, fold."""
         async with self._journal.lock:
-            number = self._journal.state.number
-            if request.action == "open" and not self._journal.state.opened:
-                number = await store_call(
-                    ALLOCATE_NUMBER_ACTIVITY,
-                    NumberRequest(item_id=self._item_id, year=workflow.now().year),
-                    result_type=str,
-                    start_to_close=STORE_TIMEOUT,
-                    retry_policy=STORE_RETRY,
-                )
-            outcome = self._decide(request, number)
-            if isinstance(outcome, Refusal):
-                raise refusal_error(outcome)
-            recorded, after = self._journal.draft(outcome, request.actor)
-            armed, _ = self._journal.draft(await self._ladder.arming(after), SYSTEM_ACTOR, after=after)
-            await self._journal.commit([*recorded, *armed])
+            while True:  # again only when the log already held other events: decide on them
+                number = self._journal.state.number
+                if request.action == "open" and not self._journal.state.opened:
+                    number = await store_call(
+                        ALLOCATE_NUMBER_ACTIVITY,
+                        NumberRequest(item_id=self._item_id, year=workflow.now().year),
+                        result_type=str,
+                        start_to_close=STORE_TIMEOUT,
+                        retry_policy=STORE_RETRY,
+                    )
+                outcome = self._decide(request, number)
+                if isinstance(outcome, Refusal):
+                    raise refusal_error(outcome)
+                recorded, after = self._journal.draft(outcome, request.actor)
+                armed, _ = self._journal.draft(await self._ladder.arming(after), SYSTEM_ACTOR, after=after)
+                if await self._journal.commit([*recorded, *armed]):
+                    break
             workflow.logger.info(
                 "action recorded",
                 extra={

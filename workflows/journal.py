@@ -2,7 +2,9 @@
 
 Whoever records holds `lock`: events get gapless seqs after the last committed one, the append
 activity writes them (idempotently: ids derive from item and seq), and only then does the state
-fold them in.
+fold them in. The log is the truth: if it already holds other events at the drafted seqs (an
+item split by a history written before `QUEUED_STORE_CALLS`), the append answers with them, the
+state adopts them and the caller decides again, so workflow and log always converge.
 """
 
 from __future__ import annotations
@@ -31,9 +33,14 @@ STORE_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=1),
     non_retryable_error_types=["SeqConflict"],
 )
-STORE_TIMEOUT = timedelta(seconds=30)
-# Histories recorded before this patch ran the store's activities through the task queue.
+# An append takes milliseconds; a worker that died inside one is replaced after this long.
+STORE_TIMEOUT = timedelta(seconds=15)
+# Histories recorded between these two patches ran the store's activities as local activities,
+# whose input is not in the history: a crash, a lost workflow task or a stall past the local
+# timeout could write an event the workflow never recorded. Since QUEUED_STORE_CALLS the
+# activity is scheduled (input recorded) before it runs, so a retry always writes the same event.
 LOCAL_STORE_CALLS = "local-store-activities"
+QUEUED_STORE_CALLS = "queued-store-activities"
 ONE_LOCAL_ATTEMPT = RetryPolicy(maximum_attempts=1)
 LOCAL_ATTEMPT_TIMEOUT = timedelta(seconds=10)
 
@@ -44,16 +51,12 @@ T = TypeVar("T")
 async def store_call(
     activity: str, arg: Any, *, result_type: type[T], start_to_close: timedelta, retry_policy: RetryPolicy
 ) -> T:
-    """Run a short, idempotent activity on the store: first once as a local activity of this worker.
+    """Run a short, idempotent activity on the store through the task queue, with `retry_policy`.
 
-    A local activity skips the task queue (two server round trips and a poll) and its result is
-    recorded with the workflow task that used it. If the worker dies first, the next worker
-    replays and runs it again: every activity called this way must be idempotent (the append and
-    the item number are; choosing a policy, arming and planning only read). If that one attempt
-    fails, the activity goes through the task queue with `retry_policy`, as before the patch:
-    retries wait on the server, not inside a workflow task that would stall the item's queries.
+    Histories recorded under LOCAL_STORE_CALLS (and not QUEUED_STORE_CALLS) replay as they ran:
+    one local attempt, then the task queue.
     """
-    if workflow.patched(LOCAL_STORE_CALLS):
+    if not workflow.patched(QUEUED_STORE_CALLS) and workflow.patched(LOCAL_STORE_CALLS):
         try:
             result: T = await workflow.execute_local_activity(
                 activity,
@@ -116,23 +119,37 @@ class Journal:
             state = evolve(state, event)
         return events, state
 
-    async def commit(self, events: list[RecordedEvent]) -> None:
-        """Append drafted events to the audit log, then fold them into the state (hold `lock`)."""
+    async def commit(self, events: list[RecordedEvent]) -> bool:
+        """Append drafted events to the audit log and fold them into the state (hold `lock`).
+
+        False when the log already held other events at these seqs: the state has adopted them
+        instead, and the caller must decide again on it and draft anew.
+        """
         if not events:
-            return
-        await store_call(
+            return True
+        outcome = await store_call(
             APPEND_EVENTS_ACTIVITY,
             AppendEvents(events=events),
             result_type=AppendOutcome,
             start_to_close=STORE_TIMEOUT,
             retry_policy=STORE_RETRY,
         )
+        if outcome.adopted:
+            workflow.logger.warning(
+                "the audit log held other events at the drafted seqs; adopting them",
+                extra={"item_id": self.item_id, "from_seq": events[0].seq, "to_seq": outcome.last_seq},
+            )
+            for event in outcome.adopted:
+                self.state = evolve(self.state, event)
+            return False
         for event in events:
             self.state = evolve(self.state, event)
+        return True
 
     async def record(self, bodies: list[EventBody], actor: Actor) -> list[RecordedEvent]:
-        """Take the lock, draft and commit `bodies`; the recorded events."""
+        """Take the lock, draft and commit `bodies` (after whatever the log already holds); the events."""
         async with self.lock:
-            events, _ = self.draft(bodies, actor)
-            await self.commit(events)
-            return events
+            while True:
+                events, _ = self.draft(bodies, actor)
+                if await self.commit(events):
+                    return events

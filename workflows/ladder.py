@@ -140,45 +140,52 @@ class LadderKeeper:
     async def _fire(self, step: str) -> None:
         """Record the gravest rung now due on `step` (rungs it passed by are superseded), then notify."""
         async with self._journal.lock:
-            state = self._journal.state
-            ladder = state.ladders.get(step)
-            due = [r for r in ladder.unreached() if r.at <= workflow.now()] if ladder is not None else []
-            if ladder is None or not due:
-                return
-            rung = due[-1]
-            label = next((p.label for p in waiting_for(state) if p.step == step), step)
-            local_due = ladder.due.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
-            notice = Notice(
-                item_id=state.id,
-                number=state.number,
-                title=state.title,
-                kind=rung.level.value,
-                message=f"{rung.level.label}：督办事项 {state.number}「{state.title}」"
-                f"{label}，期限 {local_due}",
-                rule=rung.rule,
-                due=ladder.due,
-                event_seq=state.last_seq + 1,
-            )
-            audience = audience_for(step, rung.audience)
-            plan, failure = await self._plan(
-                state, notice, audience, _step_units(state, step), routine=rung.level is Level.REMINDER
-            )
-            kind = ev.ReminderSent if rung.level is Level.REMINDER else ev.EscalationRaised
-            raised = kind(
-                step=step,
-                level=rung.level,
-                at=rung.at,
-                due=ladder.due,
-                rule=rung.rule,
-                audience=audience,
-                recipients=sorted({d.recipient for d in plan}),
-            )
-            events, _ = self._journal.draft([raised, *failure], SYSTEM_ACTOR)
-            await self._journal.commit(events)
-        workflow.logger.info(
-            "ladder rung reached", extra={"item_id": state.id, "step": step, "level": rung.level}
-        )
+            while True:  # again only when the log already held other events: look at the rung anew
+                drafted = await self._draft_rung(step)
+                if drafted is None:
+                    return
+                events, plan = drafted
+                if await self._journal.commit(events):
+                    break
+        workflow.logger.info("ladder rung reached", extra={"item_id": self._journal.item_id, "step": step})
         self._spawn(plan)
+
+    async def _draft_rung(self, step: str) -> tuple[list[ev.RecordedEvent], list[DeliveryRequest]] | None:
+        """The events of the rung due now on `step` and its deliveries; None if no rung is due."""
+        state = self._journal.state
+        ladder = state.ladders.get(step)
+        due = [r for r in ladder.unreached() if r.at <= workflow.now()] if ladder is not None else []
+        if ladder is None or not due:
+            return None
+        rung = due[-1]
+        label = next((p.label for p in waiting_for(state) if p.step == step), step)
+        local_due = ladder.due.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+        notice = Notice(
+            item_id=state.id,
+            number=state.number,
+            title=state.title,
+            kind=rung.level.value,
+            message=f"{rung.level.label}：督办事项 {state.number}「{state.title}」{label}，期限 {local_due}",
+            rule=rung.rule,
+            due=ladder.due,
+            event_seq=state.last_seq + 1,
+        )
+        audience = audience_for(step, rung.audience)
+        plan, failure = await self._plan(
+            state, notice, audience, _step_units(state, step), routine=rung.level is Level.REMINDER
+        )
+        kind = ev.ReminderSent if rung.level is Level.REMINDER else ev.EscalationRaised
+        raised = kind(
+            step=step,
+            level=rung.level,
+            at=rung.at,
+            due=ladder.due,
+            rule=rung.rule,
+            audience=audience,
+            recipients=sorted({d.recipient for d in plan}),
+        )
+        events, _ = self._journal.draft([raised, *failure], SYSTEM_ACTOR)
+        return events, plan
 
     def urged(self, event: ev.RecordedEvent) -> None:
         """Notify the urged units at once (催办), beside the item."""

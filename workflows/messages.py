@@ -64,7 +64,13 @@ class AppendEvents(BaseModel):
 
 
 class AppendOutcome(BaseModel):
-    """Activity result: how many rows were new and the chain head afterwards."""
+    """Activity result: how many rows were new, the chain head afterwards, and proof of what was written.
+
+    `hashes` are the chain hashes the requested events are logged under, in request order: a
+    hash covers the event's content and everything before it, so the history proves the log.
+    `adopted` is set instead when the log already held other events at the requested seqs:
+    nothing was written, and these (the log from the first requested seq on) are the truth.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -72,6 +78,8 @@ class AppendOutcome(BaseModel):
     already_present: int
     last_seq: int
     last_hash: str
+    hashes: list[str] = Field(default_factory=list)
+    adopted: list[RecordedEvent] = Field(default_factory=list)
 
 
 class NumberRequest(BaseModel):

@@ -1,0 +1,116 @@
+"""Many people acting on one item at the same moment: the log and the workflow never part.
+
+Temporal accepts only a few updates in flight per workflow; what it refuses must come back as a
+clear 429 with `Retry-After`, and every action answered 2xx must be in the audit log exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from audit.reconcile import reconcile
+from store.event_log import EventLog
+from tests.api.conftest import CO, LEAD, SUPERVISOR, Api
+from tests.fixtures.temporal import TEMPORAL_CLI
+
+PARALLEL = 50
+# Low enough that a burst of 50 surely meets the limit (the server's default is 10).
+IN_FLIGHT_UPDATES = 3
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def busy_server() -> AsyncIterator[WorkflowEnvironment]:
+    """A dev server of its own that admits only a few updates in flight per workflow."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(TEMPORAL_CLI),
+        data_converter=pydantic_data_converter,
+        dev_server_log_level="error",
+        dev_server_extra_args=[
+            "--dynamic-config-value",
+            f"history.maxInFlightUpdates={IN_FLIGHT_UPDATES}",
+        ],
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+def temporal_client(busy_server: WorkflowEnvironment) -> Client:
+    """The `api` fixture's client: the busy server's."""
+    return busy_server.client
+
+
+async def _to_implement(api: Api) -> str:
+    item = await api.open()
+    for user in (LEAD, CO):
+        assert (await api.act(item["id"], "sign_for", user)).status_code == 200
+    plan = {"measures": "分片包干", "milestones": [{"name": "完成摸底", "due": "2027-03-31"}]}
+    assert (await api.act(item["id"], "submit_plan", LEAD, plan)).status_code == 200
+    assert (await api.act(item["id"], "approve_plan", SUPERVISOR, {"comment": "同意"})).status_code == 200
+    return str(item["id"])
+
+
+def _mixed(n: int) -> tuple[str, str, dict[str, Any], str]:
+    """The n-th action of the burst: (action, user, body, the text that marks it in the log)."""
+    mark = f"并发-{n}"
+    match n % 5:
+        case 0:
+            return "urge", SUPERVISOR, {"message": mark}, mark
+        case 1:
+            return "report_progress", LEAD, {"summary": mark, "percent": n % 100}, mark
+        case 2:
+            return "request_extension", LEAD, {"new_deadline": "2028-06-30", "reason": mark}, mark
+        case _:
+            return "comment", CO if n % 2 else SUPERVISOR, {"text": mark}, mark
+
+
+def _marks(payload: dict[str, Any]) -> list[str]:
+    return [str(payload[key]) for key in ("message", "summary", "reason", "text") if key in payload]
+
+
+async def test_a_burst_of_mixed_actions_lands_each_answered_action_once(
+    api: Api, temporal_client: Client
+) -> None:
+    item_id = await _to_implement(api)
+    burst = [_mixed(n) for n in range(PARALLEL)]
+
+    async def send(action: str, user: str, body: dict[str, Any]) -> httpx.Response:
+        return await api.act(item_id, action, user, body)
+
+    answers = await asyncio.gather(*(send(action, user, body) for action, user, body, _ in burst))
+
+    statuses = Counter(answer.status_code for answer in answers)
+    assert set(statuses) <= {200, 409, 429}, {
+        s: [a.text for a in answers if a.status_code == s] for s in statuses
+    }
+    for answer in answers:
+        if answer.status_code == 429:
+            assert int(answer.headers["Retry-After"]) >= 1
+            assert "稍后" in answer.json()["detail"]
+    events = await EventLog(api.sessions).read(item_id)
+    logged = Counter(mark for event in events for mark in _marks(event.payload))
+    for (action, _, _, mark), answer in zip(burst, answers, strict=True):
+        expected = 1 if answer.status_code == 200 else 0
+        assert logged[mark] == expected, (action, mark, answer.status_code, answer.text)
+    # Only one extension can be pending at a time: the other requests are refused, the rest land.
+    refused = {
+        action for (action, *_), answer in zip(burst, answers, strict=True) if answer.status_code == 409
+    }
+    assert refused <= {"request_extension"}
+    assert statuses[200] >= PARALLEL - PARALLEL // 5
+
+    follow_up = await api.act(item_id, "comment", SUPERVISOR, {"text": "风暴之后"})
+    assert follow_up.status_code == 200, follow_up.text
+    assert follow_up.json()["last_seq"] == len(await EventLog(api.sessions).read(item_id))
+    agreed = await reconcile(temporal_client, EventLog(api.sessions), item_id)
+    assert agreed.ok, agreed.differences
