@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     temporal_embedded: bool | None = None
     temporal_namespace: str = "default"
     task_queue: str = "duban-items"
+    # How long an HTTP request waits for the workflow to confirm an action before answering 504.
+    action_timeout_seconds: float = Field(default=30.0, gt=0)
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     temporal_ui_port: int = 8233

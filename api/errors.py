@@ -33,6 +33,7 @@ class ApiError(Exception):
     """An error the API answers with a fixed status and a reason a person understands."""
 
     status_code = 500
+    retry_after: int | None = None  # seconds, sent as Retry-After when the client may simply retry
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -63,13 +64,28 @@ class EngineTimeout(ApiError):
     status_code = 504
 
 
+class EngineBusy(ApiError):
+    """Temporal refused the action for now: too many updates in flight on the item."""
+
+    status_code = 429
+    retry_after = 1
+
+
+class IdempotencyKeyReused(ApiError):
+    """A retry under an Idempotency-Key asked for something other than the first request."""
+
+    status_code = 422
+
+
 def item_not_found(item_id: str) -> NotFound:
     """The 404 for an item the read model does not know."""
     return NotFound(f"督办事项不存在 / no such item: {item_id}")
 
 
-def _json(status: int, detail: str, **extra: Any) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+def _json(status: int, detail: str, retry_after: int | None = None, **extra: Any) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     return JSONResponse({"detail": detail, **extra}, status_code=status, headers=headers)
 
 
@@ -96,7 +112,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _on_api_error(request: Request, error: ApiError) -> JSONResponse:
-        return _json(error.status_code, error.detail)
+        return _json(error.status_code, error.detail, error.retry_after)
 
     @app.exception_handler(CommandRefused)
     async def _on_refusal(request: Request, error: CommandRefused) -> JSONResponse:
@@ -117,7 +133,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RPCError)
     async def _on_rpc(request: Request, error: RPCError) -> JSONResponse:
         log.warning("temporal call failed", status=error.status.name, message=error.message)
-        return _json(503, ENGINE_UNAVAILABLE)
+        return _json(503, ENGINE_UNAVAILABLE, retry_after=5)
 
     @app.exception_handler(Exception)
     async def _on_unexpected(request: Request, error: Exception) -> JSONResponse:

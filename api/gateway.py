@@ -16,7 +16,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.errors import EngineTimeout, item_not_found
+from api.errors import EngineBusy, EngineTimeout, IdempotencyKeyReused, item_not_found
 from domain.people import Actor
 from domain.policy import ComputedDues
 from domain.refusals import CommandRefused
@@ -24,14 +24,12 @@ from workflows.item import SupervisionItemWorkflow
 from workflows.messages import ACT_UPDATE, ActionRequest, ActionResult, ItemStart, workflow_id_for
 from workflows.refusal_errors import refusal_from
 
-# How long one HTTP request waits for the workflow to confirm an action (no worker: it never would).
-ACTION_TIMEOUT_SECONDS = 30.0
-
 
 class ItemGateway:
     """Sends actions to items' workflows and turns refusals back into domain refusals."""
 
-    def __init__(self, client: Client, task_queue: str, timeout: float = ACTION_TIMEOUT_SECONDS) -> None:
+    def __init__(self, client: Client, task_queue: str, timeout: float) -> None:
+        """`timeout`: how long to wait for the workflow's confirmation (without a worker it never comes)."""
         self._client = client
         self._task_queue = task_queue
         self._timeout = timeout
@@ -60,12 +58,23 @@ class ItemGateway:
             ),
         )
 
-    async def act(self, item_id: str, request: ActionRequest) -> ActionResult:
-        """Perform one action on an opened item; raises CommandRefused when refused."""
+    async def act(self, item_id: str, request: ActionRequest, update_id: str | None = None) -> ActionResult:
+        """Perform one action on an opened item; raises CommandRefused when refused.
+
+        With `update_id` (from the client's Idempotency-Key) a retry attaches to the update the
+        first attempt started and answers its real outcome, instead of acting twice; a retry
+        that asks something else under the same id raises IdempotencyKeyReused.
+        """
         handle = self._client.get_workflow_handle(workflow_id_for(item_id))
-        return await self._confirmed(
-            item_id, handle.execute_update(ACT_UPDATE, request, result_type=ActionResult)
+        result = await self._confirmed(
+            item_id, handle.execute_update(ACT_UPDATE, request, id=update_id, result_type=ActionResult)
         )
+        if result.fingerprint != request.fingerprint:
+            raise IdempotencyKeyReused(
+                "该 Idempotency-Key 已用于不同的操作内容 / "
+                "the Idempotency-Key was already used for a different action or body"
+            )
+        return result
 
     async def _confirmed(self, item_id: str, call: Awaitable[ActionResult]) -> ActionResult:
         try:
@@ -84,4 +93,10 @@ class ItemGateway:
         except RPCError as error:
             if error.status is RPCStatusCode.NOT_FOUND:
                 raise item_not_found(item_id) from error
+            if error.status is RPCStatusCode.RESOURCE_EXHAUSTED:
+                # Too many actions in flight on this item (the client already retried with backoff).
+                raise EngineBusy(
+                    "该事项正在处理其他操作，请稍后重试 / "
+                    "too many actions on this item at once, try again shortly"
+                ) from error
             raise

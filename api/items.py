@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -32,6 +33,7 @@ from domain.instants import Instant
 from domain.people import Actor
 from domain.refusals import CommandRefused, Refusal, RefusalKind, conflict
 from domain.state import ItemState, describe_waiting
+from ledger.hashing import canonical_json
 from store.items import ItemFilter
 from store.verification import verify_audit_trail
 from workflows.messages import ActionRequest, workflow_id_for
@@ -153,12 +155,24 @@ async def perform_action(
     action: Annotated[str, Path(description="one of: " + ", ".join(ACTION_NAMES))],
     actor: ItemReader,
     services: ServicesDep,
+    *,
     body: Annotated[dict[str, Any] | None, Body()] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            max_length=200,
+            description="重试时携带同一键，得到第一次请求的真实结果 / send the same key on a retry "
+            "(e.g. after a 504) to get the first attempt's real outcome instead of acting twice; "
+            "honoured for the item's current workflow run",
+        ),
+    ] = None,
 ) -> ItemPublic:
-    """Perform `action` with its body (fields as in DESIGN.md); 200 with the new state.
+    """Perform `action` with its body; 200 with the new state.
 
     403 role or unit not allowed · 404 unknown item or action · 409 the item is not waiting for
-    this action (the detail says what it waits for) · 422 malformed body. A refusal writes no event.
+    this action (the detail says what it waits for) · 422 malformed body, or an Idempotency-Key
+    reused for another action · 429 too many actions on the item at once (Retry-After) · 504 not
+    confirmed in time (retry with the same Idempotency-Key). A refusal writes no event.
     """
     bind_request(action=action)
     command_type = _command_type(action)
@@ -168,10 +182,17 @@ async def perform_action(
     command = _parsed(command_type, body or {})
     if isinstance(command, Reassign):
         await check_units(services.org, [command.lead_unit, *command.co_units])
+    fields = command.model_dump(mode="json")
     request = ActionRequest(
-        action=action, actor=actor, body=command.model_dump(mode="json"), dues=dues_at(_now())
+        action=action,
+        actor=actor,
+        body=fields,
+        dues=dues_at(_now()),
+        fingerprint=hashlib.sha256(canonical_json({"action": action, "body": fields})).hexdigest(),
     )
-    result = await services.gateway.act(item_id, request)
+    # Scoped to the caller: another user's key never names this user's update.
+    update_id = f"{actor.id}/{idempotency_key}" if idempotency_key else None
+    result = await services.gateway.act(item_id, request, update_id)
     return item_public(result.state, _now())
 
 

@@ -42,7 +42,7 @@ def build_services(settings: Settings, engine: AsyncEngine, temporal: Client) ->
         events=EventLog(sessions),
         items=ItemQueries(sessions),
         org=OrgDirectory(sessions),
-        gateway=ItemGateway(temporal, settings.task_queue),
+        gateway=ItemGateway(temporal, settings.task_queue, settings.action_timeout_seconds),
     )
 
 

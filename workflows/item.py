@@ -113,7 +113,9 @@ class SupervisionItemWorkflow:
         for event in recorded:
             if event.type == ItemUrged.type_name():
                 self._ladder.urged(event)
-        return ActionResult(state=self._journal.state, events=[*recorded, *armed])
+        return ActionResult(
+            state=self._journal.state, events=[*recorded, *armed], fingerprint=request.fingerprint
+        )
 
     @act.validator
     def validate_act(self, request: ActionRequest) -> None:

@@ -44,15 +44,18 @@ class ActionRequest(BaseModel):
     actor: Actor
     body: dict[str, Any] = Field(default_factory=dict)
     dues: ComputedDues = ComputedDues()
+    # What the client asked, hashed: a retry under the same Idempotency-Key must ask the same.
+    fingerprint: str = ""
 
 
 class ActionResult(BaseModel):
-    """The item's state after the action, and the events it recorded."""
+    """The item's state after the action, the events it recorded, and the request's fingerprint."""
 
     model_config = ConfigDict(frozen=True)
 
     state: ItemState
     events: list[RecordedEvent]
+    fingerprint: str = ""
 
 
 class AppendEvents(BaseModel):
