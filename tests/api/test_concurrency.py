@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 import httpx
 import pytest
 import pytest_asyncio
@@ -18,10 +19,15 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from api import create_app
 from audit.reconcile import reconcile
+from store.db import make_engine, make_sessions
+from store.demo_org import DEMO_ORG
 from store.event_log import EventLog
-from tests.api.conftest import CO, LEAD, SUPERVISOR, Api
-from tests.fixtures.temporal import TEMPORAL_CLI
+from store.org import OrgDirectory
+from tests.api.conftest import CO, LEAD, SUPERVISOR, Api, app_settings
+from tests.fixtures.databases import POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER, fresh_postgres_url
+from tests.fixtures.temporal import TEMPORAL_CLI, run_item_worker
 
 PARALLEL = 50
 # Low enough that a burst of 50 surely meets the limit (the server's default is 10).
@@ -114,3 +120,56 @@ async def test_a_burst_of_mixed_actions_lands_each_answered_action_once(
     assert follow_up.json()["last_seq"] == len(await EventLog(api.sessions).read(item_id))
     agreed = await reconcile(temporal_client, EventLog(api.sessions), item_id)
     assert agreed.ok, agreed.differences
+
+
+@pytest.mark.postgres
+async def test_an_action_beyond_the_updates_in_flight_answers_429_and_changes_nothing(
+    temporal_client: Client,
+) -> None:
+    async with fresh_postgres_url() as url:
+        engine = make_engine(url)
+        sessions = make_sessions(engine)
+        try:
+            await OrgDirectory(sessions).load(DEMO_ORG)
+            async with run_item_worker(temporal_client, sessions) as task_queue:
+                app = create_app(app_settings(url, task_queue), temporal_client=temporal_client)
+                transport = httpx.ASGITransport(app=app)
+                async with (
+                    app.router.lifespan_context(app),
+                    httpx.AsyncClient(transport=transport, base_url="http://duban.test") as http,
+                ):
+                    await _overflow(Api(http, app_settings(url, task_queue), sessions), url)
+        finally:
+            await engine.dispose()
+
+
+async def _overflow(api: Api, url: str) -> None:
+    item = await api.open()
+    log = EventLog(api.sessions)
+    admin = await asyncpg.connect(
+        host=POSTGRES_HOST, port=POSTGRES_PORT, user=POSTGRES_USER, database=url.rsplit("/", 1)[1]
+    )
+    try:
+        lock = admin.transaction()
+        await lock.start()
+        await admin.execute("SELECT 1 FROM items WHERE id = $1 FOR UPDATE", item["id"])
+        before = len(await log.read(item["id"]))
+        held = [
+            asyncio.create_task(api.act(item["id"], "comment", SUPERVISOR, {"text": f"在途-{n}"}))
+            for n in range(IN_FLIGHT_UPDATES)
+        ]
+        await asyncio.sleep(1)  # the held ones are admitted first
+        beyond = await api.act(item["id"], "comment", SUPERVISOR, {"text": "超出在途上限"})
+        await lock.rollback()
+        answers = await asyncio.gather(*held)
+    finally:
+        await admin.close()
+
+    assert beyond.status_code == 429, beyond.text
+    assert int(beyond.headers["Retry-After"]) >= 1
+    assert [answer.status_code for answer in answers] == [200] * IN_FLIGHT_UPDATES
+    texts = [e.payload.get("text") for e in await log.read(item["id"])]
+    assert "超出在途上限" not in texts
+    in_flight = sorted(t for t in texts if t and t.startswith("在途"))
+    assert in_flight == [f"在途-{n}" for n in range(IN_FLIGHT_UPDATES)]
+    assert before < len(texts)
