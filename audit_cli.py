@@ -147,6 +147,11 @@ def add_audit_commands(commands: Any) -> None:
     verify.add_argument(
         "--checkpoint", action="append", default=[], metavar="FILE", help="另核对已发布的检查点 / published"
     )
+    verify.add_argument(
+        "--no-workflows",
+        action="store_true",
+        help="不对照工作流状态（Temporal 不可达时）/ skip comparing each item's workflow with its log",
+    )
     keygen = command("keygen", _online("cmd_keygen"), "生成检查点签名密钥 / create the signing key")
     keygen.add_argument("--out", metavar="PATH", help="密钥文件 / key file (default: AUDIT_SIGNER_FILE)")
     checkpoint = command("checkpoint", _online("cmd_checkpoint"), "封存并签署检查点 / seal and sign now")

@@ -26,6 +26,7 @@ from api.schemas import (
     item_public,
 )
 from api.services import Services, ServicesDep
+from audit.splits import workflow_split
 from domain.commands import ACTIONS, Command, Reassign
 from domain.decide import Context, decide
 from domain.fold import fold
@@ -221,9 +222,11 @@ async def item_state_as_of(
 
 @router.get("/{item_id}/verify", summary="校验事项审计链 / verify the item's chain")
 async def verify_item(item_id: str, actor: Auditor, services: ServicesDep) -> ChainReportPublic:
-    """Recompute the item's hash chain: ok, or the first bad seq and what is wrong."""
+    """Recompute the item's hash chain and compare its workflow with it: ok, or what is wrong first."""
     _bind_item(item_id)
     report = await verify_audit_trail(services.sessions, item_id=item_id)
     if report.ok and report.events_checked == 0:
         raise item_not_found(item_id)
+    if report.ok and (split := await workflow_split(services.temporal, services.events, item_id)):
+        report = split
     return ChainReportPublic.model_validate(report)

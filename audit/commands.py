@@ -18,9 +18,11 @@ from audit.diff import state_changes
 from audit.export import NothingToExport, export_lines
 from audit.keys import KeyUnavailable, generate_key, load_signer, public_path
 from audit.reconcile import Reconciliation, reconcile
+from audit.splits import first_split, items_to_compare
 from audit_cli import AuditFailure, print_state, read_public_key
 from domain.fold import fold
 from domain.state import ItemState
+from ledger.chain import ChainReport
 from ledger.checkpoint import Checkpoint, Signer
 from settings import Settings
 from store.db import make_engine, make_sessions
@@ -76,19 +78,44 @@ def cmd_verify(settings: Settings, args: argparse.Namespace) -> int:
     else:
         public_key = None
     published = _published(args.checkpoint)
-    report = _with_store(
-        settings,
-        lambda sessions: verify_audit_trail(
+
+    async def verify(sessions: async_sessionmaker[AsyncSession]) -> tuple[ChainReport, str]:
+        report = await verify_audit_trail(
             sessions, item_id=args.item, public_key=public_key, published=published
-        ),
-    )
+        )
+        if not report.ok or args.no_workflows or (args.item is not None and report.events_checked == 0):
+            return report, "（未对照工作流 / workflows not compared）" if args.no_workflows else ""
+        split, compared = await _compare_workflows(settings, sessions, args.item)
+        return split or report, compared
+
+    report, compared = _with_store(settings, verify)
     if not report.ok:
         raise AuditFailure(report.one_line())
     if args.item is not None and report.events_checked == 0:
         raise AuditFailure(f"审计日志中没有事项 {args.item} / no such item in the audit log", 2)
     signed = "" if public_key is not None else "（未校验签名 / signatures not checked: no public key）"
-    print(report.one_line() + signed)
+    print(report.one_line() + compared + signed)
     return 0
+
+
+async def _compare_workflows(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], item_id: str | None
+) -> tuple[ChainReport | None, str]:
+    """The first item whose workflow parted from its log, and a note of how many were compared."""
+    try:
+        client = await connect(settings)
+    except RuntimeError as error:
+        raise AuditFailure(
+            f"无法连接 Temporal {settings.temporal_address}，不能对照工作流"
+            "（可加 --no-workflows 只校验日志）/ Temporal unreachable: workflows cannot be compared"
+            " (--no-workflows checks the log alone)"
+        ) from error
+    try:
+        item_ids = [item_id] if item_id is not None else await items_to_compare(client, sessions)
+        split = await first_split(client, EventLog(sessions), item_ids)
+    except RPCError as error:
+        raise AuditFailure(f"无法查询工作流 / cannot query the workflows: {error.message}") from error
+    return split, f"；工作流与日志一致 / workflows agree: {len(item_ids)} compared"
 
 
 def cmd_keygen(settings: Settings, args: argparse.Namespace) -> int:

@@ -30,6 +30,7 @@ class FailureKind(StrEnum):
     NOT_COVERED = "not_covered"
     BAD_PROOF = "bad_proof"
     MALFORMED = "malformed"
+    WORKFLOW_SPLIT = "workflow_split"
 
 
 class ChainReport(BaseModel):

@@ -81,10 +81,10 @@ async def test_keygen_checkpoint_verify_and_export_round_trip(
     [published] = (env / "published").iterdir()
     assert json.loads(published.read_text())["size"] == 8
 
-    code, out, _ = await duban(capfd, "audit", "verify", "--checkpoint", str(published))
+    code, out, _ = await duban(capfd, "audit", "verify", "--no-workflows", "--checkpoint", str(published))
     assert (code, out.strip().startswith("审计链完好")) == (0, True)
-    assert (await duban(capfd, "audit", "verify", "item-a"))[0] == 0
-    code, _, err = await duban(capfd, "audit", "verify", "nobody")
+    assert (await duban(capfd, "audit", "verify", "--no-workflows", "item-a"))[0] == 0
+    code, _, err = await duban(capfd, "audit", "verify", "--no-workflows", "nobody")
     assert code == 2
     one_line(err)
 
@@ -120,7 +120,7 @@ async def test_verify_names_the_tampered_item_and_seq_in_one_line(
             .values(actor_name="某人")
         ],
     )
-    code, _, err = await duban(capfd, "audit", "verify")
+    code, _, err = await duban(capfd, "audit", "verify", "--no-workflows")
     assert code == 1
     line = one_line(err)
     assert "item item-b, seq 2" in line

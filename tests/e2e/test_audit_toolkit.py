@@ -16,10 +16,12 @@ from temporalio.client import Client
 
 import cli
 from audit.reconcile import reconcile
-from store.event_log import EventLog
+from domain.events import CommentAdded, record
+from store.event_log import EventLog, StoredEvent
 from store.schema import audit_events
 from tests.api.conftest import AUDITOR, CO, LEAD, LEADER, SUPERVISOR, Api
 from tests.store.tampering import tamper
+from workflows.journal import event_id
 
 pytestmark = pytest.mark.e2e
 
@@ -113,3 +115,52 @@ async def test_reconcile_agrees_on_a_finished_item_and_reports_a_missing_audit_r
     assert f"seq {last} ItemClosed" in out
     assert "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+async def _settled(log: EventLog, item_id: str) -> StoredEvent:
+    """The item's last event once its deliveries have stopped appending (nothing new for a second)."""
+    events = await log.read(item_id)
+    for _ in range(30):
+        await asyncio.sleep(1)
+        latest = await log.read(item_id)
+        if len(latest) == len(events):
+            return latest[-1]
+        events = latest
+    pytest.fail("the item kept appending")
+
+
+async def test_verify_reports_a_workflow_parted_from_its_log_until_the_next_action_heals_it(
+    api: Api, temporal_client: Client, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    item_id: str = (await api.open())["id"]
+    await _step(api, item_id, "sign_for", LEAD)
+    log = EventLog(api.sessions)
+    head = await _settled(log, item_id)
+    # What a lost workflow task under the old local store calls left behind: a logged event the
+    # workflow never recorded.
+    stray = record(
+        CommentAdded(text="工作流不知道的评论"),
+        event_id=event_id(item_id, head.seq + 1),
+        item_id=item_id,
+        seq=head.seq + 1,
+        stage=head.stage,
+        actor=head.actor,
+        occurred_at=datetime.now(UTC),
+    )
+    await log.append([stray])
+    monkeypatch.setenv("DATABASE_URL", api.settings.database_url)
+    monkeypatch.setenv("TEMPORAL_ADDRESS", temporal_client.service_client.config.target_host)
+
+    report = (await api.get(f"/api/items/{item_id}/verify", AUDITOR)).json()
+    assert (report["ok"], report["kind"], report["seq"]) == (False, "workflow_split", head.seq + 1)
+    assert f"log at seq {head.seq + 1}" in report["problem"]
+    capfd.readouterr()
+    assert await asyncio.to_thread(cli.main, ["audit", "verify"]) == 1
+    assert "[workflow_split]" in capfd.readouterr().err
+    assert (await api.get("/api/audit/verify", AUDITOR)).json()["ok"] is True  # the chain itself is intact
+
+    await _step(api, item_id, "sign_for", CO)
+    assert (await api.get(f"/api/items/{item_id}/verify", AUDITOR)).json()["ok"] is True
+    capfd.readouterr()
+    assert await asyncio.to_thread(cli.main, ["audit", "verify"]) == 0
+    assert "workflows agree" in capfd.readouterr().out
