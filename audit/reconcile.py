@@ -23,8 +23,8 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict
 from temporalio.api.common.v1 import Payloads
-from temporalio.api.history.v1 import HistoryEvent
-from temporalio.client import Client
+from temporalio.api.history.v1 import HistoryEvent, WorkflowExecutionStartedEventAttributes
+from temporalio.client import Client, WorkflowHistory
 from temporalio.converter import PayloadConverter
 
 from audit.diff import state_changes
@@ -217,12 +217,31 @@ def compare(
     )
 
 
+def _started(history: WorkflowHistory) -> WorkflowExecutionStartedEventAttributes:
+    return history.events[0].workflow_execution_started_event_attributes
+
+
+async def run_histories(client: Client, item_id: str) -> list[WorkflowHistory]:
+    """The histories of every run of the item's workflow, first run first (runs continue as new)."""
+    workflow_id = workflow_id_for(item_id)
+    runs = [await client.get_workflow_handle(workflow_id).fetch_history()]
+    while (
+        previous := runs[-1].events[0].workflow_execution_started_event_attributes.continued_execution_run_id
+    ):
+        runs.append(await client.get_workflow_handle(workflow_id, run_id=previous).fetch_history())
+    return runs[::-1]
+
+
 async def reconcile(client: Client, log: EventLog, item_id: str) -> Reconciliation:
-    """Fetch the item's workflow history and state, read its audit log, and compare them."""
-    handle = client.get_workflow_handle(workflow_id_for(item_id))
-    history = await handle.fetch_history()
-    found = history_events(history.events, client.data_converter.payload_converter)
+    """Fetch the item's workflow histories (all runs) and state, read its audit log, and compare them."""
+    reader = _HistoryReader(client.data_converter.payload_converter)
+    for history in await run_histories(client, item_id):
+        for event in history.events:
+            reader.feed(event)
+    found = reader.finish()
     state = found.result
     if state is None:
-        state = await handle.query(STATE_QUERY, result_type=ItemState)
+        state = await client.get_workflow_handle(workflow_id_for(item_id)).query(
+            STATE_QUERY, result_type=ItemState
+        )
     return compare(item_id, found, await log.read(item_id), state)

@@ -42,6 +42,8 @@ __all__ = ["SupervisionItemWorkflow", "event_id"]
 
 # An item whose `open` never arrives (its start raced a refused open) ends after this wait.
 OPEN_GRACE = timedelta(hours=1)
+# Runs recorded before this patch never continue as new (their replays must not start to).
+CONTINUE_AS_NEW = "continue-as-new"
 
 
 def _parse(request: ActionRequest) -> Command | Refusal:
@@ -62,19 +64,49 @@ class SupervisionItemWorkflow:
     def __init__(self, start: ItemStart) -> None:
         self._item_id = start.item_id
         self._journal = Journal(start.item_id)
+        if start.carried is not None:
+            self._journal.state = start.carried
         self._ladder = LadderKeeper(self._journal)
+        self._history_limit = start.history_limit
+        self._may_continue = False
 
     @workflow.run
     async def run(self, start: ItemStart) -> ItemState:
-        """Keep the ladders until the item is closed or cancelled, then let updates and deliveries finish."""
-        try:
-            await workflow.wait_condition(lambda: self._journal.state.opened, timeout=OPEN_GRACE)
-        except TimeoutError:
-            workflow.logger.warning("item never opened; ending", extra={"item_id": self._item_id})
-            return self._journal.state
-        await self._ladder.watch()
+        """Keep the ladders until the item is closed or cancelled, then let updates and deliveries finish.
+
+        A long life is cut into runs: when the history grows past its limit (or the server
+        suggests it), the item continues as new with its state once every handler has finished.
+        """
+        # Decided once per run, at its start: runs recorded before the patch never continue as new.
+        self._may_continue = workflow.patched(CONTINUE_AS_NEW)
+        if start.carried is None:
+            try:
+                await workflow.wait_condition(lambda: self._journal.state.opened, timeout=OPEN_GRACE)
+            except TimeoutError:
+                workflow.logger.warning("item never opened; ending", extra={"item_id": self._item_id})
+                return self._journal.state
+        await self._ladder.watch(stop=self._history_full)
         await workflow.wait_condition(lambda: workflow.all_handlers_finished() and self._ladder.idle)
+        if self._journal.state.stage.is_open:
+            workflow.logger.info(
+                "continuing as new",
+                extra={
+                    "item_id": self._item_id,
+                    "history_length": workflow.info().get_current_history_length(),
+                },
+            )
+            workflow.continue_as_new(
+                ItemStart(
+                    item_id=self._item_id, carried=self._journal.state, history_limit=self._history_limit
+                )
+            )
         return self._journal.state
+
+    def _history_full(self) -> bool:
+        info = workflow.info()
+        return self._may_continue and (
+            info.is_continue_as_new_suggested() or info.get_current_history_length() >= self._history_limit
+        )
 
     @workflow.query(name=STATE_QUERY)
     def state(self) -> ItemState:

@@ -119,9 +119,9 @@ class LadderKeeper:
             )
         return bodies
 
-    async def watch(self) -> None:
-        """Until the item ends: wait for the next recorded rung instant (or any new event), then fire."""
-        while self._journal.state.stage.is_open:
+    async def watch(self, stop: Callable[[], bool]) -> None:
+        """Until the item ends or `stop()`: wait for the next rung instant (or any new event), fire."""
+        while self._journal.state.stage.is_open and not stop():
             upcoming = next_rung(self._journal.state)
             if upcoming is not None and upcoming[1].at <= workflow.now():
                 await self._fire(upcoming[0])
@@ -129,13 +129,13 @@ class LadderKeeper:
             timeout = None if upcoming is None else upcoming[1].at - workflow.now()
             try:
                 await workflow.wait_condition(
-                    self._changed_since(self._journal.state.last_seq), timeout=timeout
+                    self._changed_since(self._journal.state.last_seq, stop), timeout=timeout
                 )
             except TimeoutError:
                 continue
 
-    def _changed_since(self, seq: int) -> Callable[[], bool]:
-        return lambda: self._journal.state.last_seq != seq
+    def _changed_since(self, seq: int, stop: Callable[[], bool]) -> Callable[[], bool]:
+        return lambda: self._journal.state.last_seq != seq or stop()
 
     async def _fire(self, step: str) -> None:
         """Record the gravest rung now due on `step` (rungs it passed by are superseded), then notify."""

@@ -23,12 +23,21 @@ def workflow_id_for(item_id: str) -> str:
     return f"item-{item_id}"
 
 
+# A run's history is cut here (events); the server's own suggestion comes at 4K events or 4 MB.
+HISTORY_LIMIT = 3000
+
+
 class ItemStart(BaseModel):
-    """The workflow's input: only the item id; the `open` action brings the content."""
+    """The workflow's input: the item id; the `open` action brings the content.
+
+    A run that continues as new passes the item's state on in `carried`.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     item_id: str
+    carried: ItemState | None = None
+    history_limit: int = Field(default=HISTORY_LIMIT, ge=100)
 
 
 class ActionRequest(BaseModel):

@@ -14,7 +14,14 @@ from domain.people import Actor, Role
 from domain.policy import compute_dues, weekends_only
 from domain.state import ItemState
 from workflows.item import SupervisionItemWorkflow
-from workflows.messages import ACT_UPDATE, ActionRequest, ActionResult, ItemStart, workflow_id_for
+from workflows.messages import (
+    ACT_UPDATE,
+    HISTORY_LIMIT,
+    ActionRequest,
+    ActionResult,
+    ItemStart,
+    workflow_id_for,
+)
 
 SUPERVISOR = Actor(id="sup-zhang", role=Role.SUPERVISOR, unit="dcs", name="张督查")
 LEAD = Actor(id="fgw-li", role=Role.UNIT, unit="fgw", name="李发改")
@@ -49,6 +56,7 @@ class ItemDriver:
     client: Client
     task_queue: str
     item_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    history_limit: int = HISTORY_LIMIT
 
     def request(self, action: str, actor: Actor, body: dict[str, Any] | None = None) -> ActionRequest:
         """An action request with dues computed now on the weekends-only calendar."""
@@ -59,7 +67,7 @@ class ItemDriver:
         """Open the item: start its workflow and send `open` in one call."""
         start = WithStartWorkflowOperation(
             SupervisionItemWorkflow.run,
-            ItemStart(item_id=self.item_id),
+            ItemStart(item_id=self.item_id, history_limit=self.history_limit),
             id=workflow_id_for(self.item_id),
             task_queue=self.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
