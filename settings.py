@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "duban-embedded-demo-secret-change-me"  # noqa: S105 — refused in production
+# The tests' shared action key (environment "test" only): the API and the tests' workers agree on it.
+TEST_ACTION_KEY = b"duban-test-action-signing-key"
 
 
 class Settings(BaseSettings):
@@ -30,6 +34,9 @@ class Settings(BaseSettings):
     api_port: int = 8000
     temporal_ui_port: int = 8233
     jwt_secret: str = DEFAULT_SECRET
+    # Shared by the API (signs every action) and every worker (refuses what it did not sign).
+    # Unset: a random key in the data directory, which `duban up`'s processes share.
+    action_signing_key: SecretStr | None = None
     jwt_ttl_hours: int = 12
     log_level: str = "INFO"
     log_format: Literal["auto", "console", "json"] = "auto"
@@ -53,6 +60,10 @@ class Settings(BaseSettings):
     def _refuse_default_secret_in_production(self) -> Settings:
         if self.environment == "production" and self.jwt_secret == DEFAULT_SECRET:
             raise ValueError("JWT_SECRET must be set in production (the embedded demo secret is public)")
+        if self.environment == "production" and self.action_signing_key is None:
+            raise ValueError(
+                "ACTION_SIGNING_KEY must be set in production (shared by the API and the workers)"
+            )
         if self.environment == "production" and self.audit_signer_file is None:
             raise ValueError("AUDIT_SIGNER_FILE must be set in production (the checkpoint signing key)")
         return self
@@ -61,6 +72,22 @@ class Settings(BaseSettings):
     def resolved_audit_signer_file(self) -> Path:
         """AUDIT_SIGNER_FILE, or `audit-signing.key` in the data directory (embedded default)."""
         return self.audit_signer_file or self.data_dir / "audit-signing.key"
+
+    def resolved_action_key(self) -> bytes:
+        """ACTION_SIGNING_KEY; else (tests) a fixed key, or (embedded) `action-signing.key` in data_dir."""
+        if self.action_signing_key is not None:
+            return self.action_signing_key.get_secret_value().encode()
+        if self.environment == "test":
+            return TEST_ACTION_KEY
+        path = self.data_dir / "action-signing.key"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_bytes().strip()
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_hex(32))
+        return path.read_bytes().strip()
 
     @property
     def resolved_database_url(self) -> str:

@@ -26,6 +26,7 @@ from store.policies import PolicyStore
 from workflows.digest import DigestWorkflow
 from workflows.digest_schedule import ensure_digest_schedule
 from workflows.item import SupervisionItemWorkflow
+from workflows.signing import RequestSignatures
 
 log = structlog.get_logger(__name__)
 
@@ -37,12 +38,13 @@ def build_worker(
     audit: AuditActivities | None = None,
     notify: NotifyActivities | None = None,
     *,
+    action_key: bytes,
     ladder: LadderActivities | None = None,
 ) -> Worker:
     """A worker for the item and digest workflows and their activities, bound to one database.
 
-    Without `notify`, notices reach the inbox only: no SMTP server, robots off, and no HTTP
-    client is ever used.
+    Actions must carry the API's signature under `action_key`. Without `notify`, notices reach
+    the inbox only: no SMTP server, robots off, and no HTTP client is ever used.
     """
     activities = audit or AuditActivities(EventLog(sessions), ItemNumbers(sessions))
     notify = notify or NotifyActivities(sessions, ChannelSettings(), httpx.AsyncClient())
@@ -61,6 +63,7 @@ def build_worker(
             ladder.choose_policy,
             ladder.arm_ladders,
         ],
+        interceptors=[RequestSignatures(action_key)],
         graceful_shutdown_timeout=timedelta(seconds=10),
     )
 
@@ -92,7 +95,11 @@ async def run_worker(settings: Settings) -> None:
         async with (
             httpx.AsyncClient(timeout=channels.webhook_timeout_seconds) as http,
             build_worker(
-                client, settings.task_queue, sessions, notify=NotifyActivities(sessions, channels, http)
+                client,
+                settings.task_queue,
+                sessions,
+                notify=NotifyActivities(sessions, channels, http),
+                action_key=settings.resolved_action_key(),
             ),
             checkpoint_worker(client, settings.task_queue, sessions, signer),
         ):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Awaitable
 from typing import Any
 
@@ -23,16 +24,19 @@ from domain.refusals import CommandRefused
 from workflows.item import SupervisionItemWorkflow
 from workflows.messages import ACT_UPDATE, ActionRequest, ActionResult, ItemStart, workflow_id_for
 from workflows.refusal_errors import refusal_from
+from workflows.signing import signed
 
 
 class ItemGateway:
     """Sends actions to items' workflows and turns refusals back into domain refusals."""
 
-    def __init__(self, client: Client, task_queue: str, timeout: float) -> None:
-        """`timeout`: how long to wait for the workflow's confirmation (without a worker it never comes)."""
+    def __init__(self, client: Client, task_queue: str, timeout: float, key: bytes) -> None:
+        """`timeout`: how long to wait for the workflow's confirmation (without a worker it never comes);
+        `key`: the action signing key shared with the workers."""
         self._client = client
         self._task_queue = task_queue
         self._timeout = timeout
+        self._key = key
 
     async def open(
         self, item_id: str, actor: Actor, body: dict[str, Any], dues: ComputedDues
@@ -50,11 +54,17 @@ class ItemGateway:
             # A finished item's id never starts a second life: one item, one workflow.
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
-        request = ActionRequest(action="open", actor=actor, body=body, dues=dues)
+        update_id = str(uuid.uuid4())
+        request = signed(
+            self._key,
+            workflow_id_for(item_id),
+            update_id,
+            ActionRequest(action="open", actor=actor, body=body, dues=dues),
+        )
         return await self._confirmed(
             item_id,
             self._client.execute_update_with_start_workflow(
-                ACT_UPDATE, request, start_workflow_operation=start, result_type=ActionResult
+                ACT_UPDATE, request, start_workflow_operation=start, id=update_id, result_type=ActionResult
             ),
         )
 
@@ -65,6 +75,8 @@ class ItemGateway:
         first attempt started and answers its real outcome, instead of acting twice; a retry
         that asks something else under the same id raises IdempotencyKeyReused.
         """
+        update_id = update_id or str(uuid.uuid4())
+        request = signed(self._key, workflow_id_for(item_id), update_id, request)
         handle = self._client.get_workflow_handle(workflow_id_for(item_id))
         result = await self._confirmed(
             item_id, handle.execute_update(ACT_UPDATE, request, id=update_id, result_type=ActionResult)

@@ -42,7 +42,9 @@ def build_services(settings: Settings, engine: AsyncEngine, temporal: Client) ->
         events=EventLog(sessions),
         items=ItemQueries(sessions),
         org=OrgDirectory(sessions),
-        gateway=ItemGateway(temporal, settings.task_queue, settings.action_timeout_seconds),
+        gateway=ItemGateway(
+            temporal, settings.task_queue, settings.action_timeout_seconds, settings.resolved_action_key()
+        ),
     )
 
 

@@ -22,8 +22,10 @@ from bench.raw import raw_act, raw_open
 from bench.runner import Figure, Row, Stopwatch
 from bench.story import closed_loop
 from domain.people import Actor
+from settings import TEST_ACTION_KEY
 from workflows.item import SupervisionItemWorkflow
 from workflows.messages import ACT_UPDATE, ActionRequest, ActionResult, ItemStart, workflow_id_for
+from workflows.signing import signed
 
 TARGET = 0.7
 Step = tuple[str, Actor, dict[str, object]]
@@ -44,8 +46,10 @@ async def service_open(client: Client, task_queue: str, item_id: str, step: Step
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
     )
+    update_id = str(uuid.uuid4())
+    signed_request = signed(TEST_ACTION_KEY, workflow_id_for(item_id), update_id, request(*step))
     result: ActionResult = await client.execute_update_with_start_workflow(
-        ACT_UPDATE, request(*step), start_workflow_operation=start, result_type=ActionResult
+        ACT_UPDATE, signed_request, start_workflow_operation=start, id=update_id, result_type=ActionResult
     )
     return result
 
@@ -53,7 +57,11 @@ async def service_open(client: Client, task_queue: str, item_id: str, step: Step
 async def service_act(client: Client, item_id: str, step: Step) -> ActionResult:
     """One action through the `act` update."""
     handle = client.get_workflow_handle(workflow_id_for(item_id))
-    result: ActionResult = await handle.execute_update(ACT_UPDATE, request(*step), result_type=ActionResult)
+    update_id = str(uuid.uuid4())
+    signed_request = signed(TEST_ACTION_KEY, workflow_id_for(item_id), update_id, request(*step))
+    result: ActionResult = await handle.execute_update(
+        ACT_UPDATE, signed_request, id=update_id, result_type=ActionResult
+    )
     return result
 
 

@@ -55,6 +55,7 @@ class ActionRequest(BaseModel):
     dues: ComputedDues = ComputedDues()
     # What the client asked, hashed: a retry under the same Idempotency-Key must ask the same.
     fingerprint: str = ""
+    signature: str = ""  # the API's (workflows/signing.py); the worker refuses a request without it
 
 
 class ActionResult(BaseModel):

@@ -113,7 +113,7 @@ async def test_a_burst_of_mixed_actions_lands_each_answered_action_once(
         action for (action, *_), answer in zip(burst, answers, strict=True) if answer.status_code == 409
     }
     assert refused <= {"request_extension"}
-    assert statuses[200] >= PARALLEL - PARALLEL // 5
+    assert statuses[200] >= PARALLEL // 2  # most land; some may meet the in-flight limit (429)
 
     follow_up = await api.act(item_id, "comment", SUPERVISOR, {"text": "风暴之后"})
     assert follow_up.status_code == 200, follow_up.text

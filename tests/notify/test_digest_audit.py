@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from activities.notify import NotifyActivities
 from domain.fold import fold
+from settings import TEST_ACTION_KEY
 from store.demo_org import DEMO_ORG
 from store.event_log import EventLog, StoredEvent
 from store.org import OrgDirectory
@@ -58,6 +59,7 @@ async def test_the_digest_of_a_reminder_is_recorded_in_the_items_chain_which_sti
             task_queue,
             sessions,
             notify=NotifyActivities(sessions, channels(port, webhooks=False), http),
+            action_key=TEST_ACTION_KEY,
         ),
     ):
         item = CalendarItemDriver(env.client, task_queue, env=env)

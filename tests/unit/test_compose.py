@@ -127,6 +127,7 @@ def test_app_services_are_configured_for_production(services: dict[str, dict[str
         assert env["DATABASE_URL"].startswith("postgresql+asyncpg://duban:")
         assert env["DATABASE_URL"].endswith("@postgres:5432/duban")
         assert REQUIRED_VARIABLE.match(env["JWT_SECRET"])
+        assert REQUIRED_VARIABLE.match(env["ACTION_SIGNING_KEY"])
     assert _environment(services["api"])["API_HOST"] == "0.0.0.0"  # noqa: S104 — inside its container
     assert "8000:8000" in services["api"]["ports"]
     assert services["worker"]["deploy"]["replicas"] >= 2
@@ -182,7 +183,8 @@ def _compose_cli() -> str:
 
 
 def _compose_config(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    keep = {k: v for k, v in os.environ.items() if k not in ("JWT_SECRET", "POSTGRES_PASSWORD")}
+    secrets = ("JWT_SECRET", "ACTION_SIGNING_KEY", "POSTGRES_PASSWORD")
+    keep = {k: v for k, v in os.environ.items() if k not in secrets}
     return subprocess.run(  # noqa: S603 — a fixed argument list
         [_compose_cli(), "--file", str(COMPOSE_FILE), "config", "--quiet"],
         env={**keep, **env},
@@ -195,11 +197,17 @@ def _compose_config(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 def test_docker_compose_accepts_the_file_when_the_secrets_are_set() -> None:
-    result = _compose_config({"JWT_SECRET": "a-real-secret", "POSTGRES_PASSWORD": "a-real-password"})
+    result = _compose_config(
+        {
+            "JWT_SECRET": "a-real-secret",
+            "ACTION_SIGNING_KEY": "a-real-key",
+            "POSTGRES_PASSWORD": "a-real-password",
+        }
+    )
     assert result.returncode == 0, result.stderr
 
 
 def test_docker_compose_refuses_to_start_without_a_jwt_secret() -> None:
-    result = _compose_config({"POSTGRES_PASSWORD": "a-real-password"})
+    result = _compose_config({"ACTION_SIGNING_KEY": "a-real-key", "POSTGRES_PASSWORD": "a-real-password"})
     assert result.returncode != 0
     assert "JWT_SECRET" in result.stderr

@@ -13,6 +13,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from domain.people import Actor, Role
 from domain.policy import compute_dues, weekends_only
 from domain.state import ItemState
+from settings import TEST_ACTION_KEY
 from workflows.item import SupervisionItemWorkflow
 from workflows.messages import (
     ACT_UPDATE,
@@ -22,6 +23,7 @@ from workflows.messages import (
     ItemStart,
     workflow_id_for,
 )
+from workflows.signing import signed
 
 SUPERVISOR = Actor(id="sup-zhang", role=Role.SUPERVISOR, unit="dcs", name="张督查")
 LEAD = Actor(id="fgw-li", role=Role.UNIT, unit="fgw", name="李发改")
@@ -73,21 +75,25 @@ class ItemDriver:
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
+        update_id, request = self._signed(self.request("open", SUPERVISOR, body or open_body()))
         result: ActionResult = await self.client.execute_update_with_start_workflow(
-            ACT_UPDATE,
-            self.request("open", SUPERVISOR, body or open_body()),
-            start_workflow_operation=start,
-            result_type=ActionResult,
+            ACT_UPDATE, request, start_workflow_operation=start, id=update_id, result_type=ActionResult
         )
         return result
 
     async def act(self, action: str, actor: Actor, body: dict[str, Any] | None = None) -> ActionResult:
         """Perform one action; raises WorkflowUpdateFailedError when refused."""
         handle = self.client.get_workflow_handle(workflow_id_for(self.item_id))
+        update_id, request = self._signed(self.request(action, actor, body))
         result: ActionResult = await handle.execute_update(
-            ACT_UPDATE, self.request(action, actor, body), result_type=ActionResult
+            ACT_UPDATE, request, id=update_id, result_type=ActionResult
         )
         return result
+
+    def _signed(self, request: ActionRequest) -> tuple[str, ActionRequest]:
+        """A fresh update id and the request signed for it, as the API's gateway sends it."""
+        update_id = str(uuid.uuid4())
+        return update_id, signed(TEST_ACTION_KEY, workflow_id_for(self.item_id), update_id, request)
 
     async def state(self) -> ItemState:
         """The workflow's own view of the item."""

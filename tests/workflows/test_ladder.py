@@ -21,6 +21,7 @@ from activities.notify import ChannelSettings, NotifyActivities
 from domain.events import RecordedEvent
 from domain.fold import fold
 from domain.stages import Light, Stage
+from settings import TEST_ACTION_KEY
 from store.demo_org import DEMO_ORG
 from store.event_log import EventLog
 from store.org import OrgDirectory
@@ -210,7 +211,7 @@ async def signed_item(
     queue = f"ladder-{type(notify).__name__}"
     async with (
         time_skipping_server_from(OPENED) as env,
-        build_worker(env.client, queue, sessions, notify=notify),
+        build_worker(env.client, queue, sessions, notify=notify, action_key=TEST_ACTION_KEY),
     ):
         item = CalendarItemDriver(env.client, queue, env=env)
         await item.open(open_body(deadline="2026-12-31"))
