@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -80,13 +81,17 @@ class Settings(BaseSettings):
         if self.environment == "test":
             return TEST_ACTION_KEY
         path = self.data_dir / "action-signing.key"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return path.read_bytes().strip()
-        with os.fdopen(descriptor, "w") as file:
-            file.write(secrets.token_hex(32))
+        if not path.exists():
+            # Written aside, then linked into place: the API and the worker may race to create it,
+            # and neither may ever read a half-written key.
+            path.parent.mkdir(parents=True, exist_ok=True)
+            draft = path.with_name(f".{path.name}.{os.getpid()}")
+            descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w") as file:
+                file.write(secrets.token_hex(32))
+            with contextlib.suppress(FileExistsError):
+                os.link(draft, path)
+            draft.unlink()
         return path.read_bytes().strip()
 
     @property
