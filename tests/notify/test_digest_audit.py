@@ -10,6 +10,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from activities.notify import NotifyActivities
+from audit.reconcile import reconcile
 from domain.fold import fold
 from settings import TEST_ACTION_KEY
 from store.demo_org import DEMO_ORG
@@ -86,8 +87,11 @@ async def test_the_digest_of_a_reminder_is_recorded_in_the_items_chain_which_sti
         )
         events = await events_once(sessions, item.item_id, lambda found: digest_count(found) == 2)
         state = await item.state()
+        # The digest's outcomes arrive by signal and are appended by the item: reconcile sees them.
+        agreed = await reconcile(env.client, EventLog(sessions), item.item_id)
 
     assert report == DigestReport(day="2026-10-09", sent=2, failed=0)
+    assert agreed.ok, agreed.differences
     assert sorted(to[0] for to, _ in mailbox.messages) == [f"{user}@duban.example" for user in FGW_HANDLERS]
     digested = sorted(
         (e.payload["recipient"], e.payload["channel"], e.payload["kind"])

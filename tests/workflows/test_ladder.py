@@ -18,6 +18,7 @@ from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
 
 from activities.notify import ChannelSettings, NotifyActivities
+from audit.reconcile import reconcile
 from domain.events import RecordedEvent
 from domain.fold import fold
 from domain.stages import Light, Stage
@@ -77,6 +78,9 @@ async def assert_chain_holds(sessions: async_sessionmaker[AsyncSession], item: C
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert (await EventLog(sessions).verify_item(item.item_id)).ok
     assert fold(events) == await item.state()
+    # Rungs, urges and deliveries are appends no update returned: reconcile finds them in the history.
+    agreed = await reconcile(item.client, EventLog(sessions), item.item_id)
+    assert agreed.ok, agreed.differences
 
 
 async def test_plan_deadline_across_national_day_reaches_each_rung_at_its_instant_and_tells_its_people(
