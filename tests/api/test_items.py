@@ -136,10 +136,12 @@ async def test_auditor_verifies_one_chain_and_the_whole_log(api: Api) -> None:
     item = await api.open()
     await api.act(item["id"], "sign_for", LEAD)
 
+    before = await api.event_count(item["id"])
     one = await api.get(f"/api/items/{item['id']}/verify", AUDITOR)
     assert one.status_code == 200
     assert one.json()["ok"] is True
-    assert one.json()["events_checked"] == await api.event_count(item["id"])
+    # Deliveries may still be appending beside the item: the check saw every event there was.
+    assert before <= one.json()["events_checked"] <= await api.event_count(item["id"])
 
     everything = await api.get("/api/audit/verify", AUDITOR)
     assert everything.json()["ok"] is True
