@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -99,3 +105,34 @@ def test_bad_arguments_and_an_unreachable_database_are_one_line(
     monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:1/none")
     assert cli.main(["users"]) == 1
     assert "数据库不可用" in _one_line_error(capsys)
+
+
+STUBBORN = (
+    "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print(flush=True); time.sleep(60)"
+)
+
+
+def test_a_second_stop_signal_kills_children_that_ignore_sigterm_without_a_traceback() -> None:
+    children = []
+    for name in ("temporal", "api"):
+        process = subprocess.Popen([sys.executable, "-c", STUBBORN], stdout=subprocess.PIPE)  # noqa: S603
+        assert process.stdout is not None
+        process.stdout.readline()  # SIGTERM is ignored from here on
+        children.append(cli.Child(name, process))
+    saved = {signum: signal.getsignal(signum) for signum in cli.STOP_SIGNALS}
+    signal.signal(signal.SIGINT, cli._interrupt)
+    # The second Ctrl-C, while `up` waits out the first child's grace period.
+    threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+    started = time.monotonic()
+    try:
+        cli._stop_all(children)
+    except KeyboardInterrupt:
+        pytest.fail("the second signal escaped _stop_all (a traceback, children left running)")
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+        for child in children:
+            child.kill()
+
+    assert time.monotonic() - started < cli.STOP_SECONDS / 3
+    assert [child.process.returncode for child in children] == [-signal.SIGKILL] * 2
