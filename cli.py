@@ -40,6 +40,7 @@ from store.db import make_engine, make_sessions
 from store.demo_org import DEMO_ORG
 from store.migrate import upgrade
 from store.org import OrgChart, OrgDirectory
+from store.unit_secrets import SecretsUnavailable
 from worker import run_worker
 
 T = TypeVar("T")
@@ -177,7 +178,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         raise CliError(
             f"无法连接 Temporal {settings.temporal_address} / Temporal unreachable: {error}"
         ) from error
-    except KeyUnavailable as error:
+    except (KeyUnavailable, SecretsUnavailable) as error:
         raise CliError(str(error), code=2) from error
     return 0
 

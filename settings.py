@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = 30.0
     webhooks_enabled: bool = False
     webhook_timeout_seconds: float = 10.0
+    # The units' robot webhooks and 加签 secrets (TOML, mode 0600), read only when robots are enabled.
+    unit_secrets_file: Path | None = None
     digest_cron: str = Field(default="30 8 * * *", description="daily reminder digest, Beijing time")
     # The Ed25519 key that signs audit checkpoints lives outside the database (embedded: data dir).
     audit_signer_file: Path | None = None
@@ -59,6 +61,11 @@ class Settings(BaseSettings):
     def resolved_audit_signer_file(self) -> Path:
         """AUDIT_SIGNER_FILE, or `audit-signing.key` in the data directory (embedded default)."""
         return self.audit_signer_file or self.data_dir / "audit-signing.key"
+
+    @property
+    def resolved_unit_secrets_file(self) -> Path:
+        """UNIT_SECRETS_FILE, or `unit-secrets.toml` in the data directory (embedded default)."""
+        return self.unit_secrets_file or self.data_dir / "unit-secrets.toml"
 
     @property
     def resolved_database_url(self) -> str:

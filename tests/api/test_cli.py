@@ -16,6 +16,7 @@ import pytest
 import cli
 from api.auth import user_id_from
 from settings import Settings
+from store.unit_secrets import UnitRobots, write_unit_secrets
 from tests.fixtures.databases import sqlite_url
 
 
@@ -95,6 +96,45 @@ def test_org_load_reads_a_chart_and_refuses_a_broken_file(
     assert "users" in _one_line_error(capsys)
     assert cli.main(["org", "load", "missing.json"]) == 2
     _one_line_error(capsys)
+
+
+def test_org_load_refuses_robot_secrets_in_the_chart_without_echoing_them(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["migrate"]) == 0
+    unit = {
+        "id": "u1",
+        "name": "测试单位",
+        "type": "党政机关",
+        "wecom_webhook": "https://x/send?key=k-secret",
+    }
+    (tmp_path / "org.json").write_text(json.dumps({"units": [unit], "users": []}), encoding="utf-8")
+    capsys.readouterr()
+
+    assert cli.main(["org", "load", "org.json"]) == 2
+
+    error = _one_line_error(capsys)
+    assert "UNIT_SECRETS_FILE" in error
+    assert "k-secret" not in error
+
+
+def test_the_worker_refuses_a_robot_secrets_file_others_may_read_in_one_line(
+    database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "unit-secrets.toml"
+    write_unit_secrets(
+        path, {"fgw": UnitRobots.model_validate({"wecom_webhook": "https://x/send?key=k-secret"})}
+    )
+    path.chmod(0o644)
+    monkeypatch.setenv("WEBHOOKS_ENABLED", "true")
+    monkeypatch.setenv("UNIT_SECRETS_FILE", str(path))
+    monkeypatch.setenv("TEMPORAL_ADDRESS", "127.0.0.1:1")  # refused before it is dialled
+
+    assert cli.main(["worker"]) == 2
+
+    error = _one_line_error(capsys)
+    assert "chmod 600" in error
+    assert "k-secret" not in error
 
 
 def test_bad_arguments_and_an_unreachable_database_are_one_line(
