@@ -304,7 +304,9 @@ def _start_temporal(settings: Settings) -> Child:
 
 async def _temporal_answers(settings: Settings) -> bool:
     try:
-        await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+        await Client.connect(
+            settings.temporal_address, namespace=settings.temporal_namespace, tls=settings.temporal_tls()
+        )
     except RuntimeError:
         return False
     return True

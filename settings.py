@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from temporalio.service import TLSConfig
 
 DEFAULT_SECRET = "duban-embedded-demo-secret-change-me"  # noqa: S105 — refused in production
 
@@ -24,6 +25,11 @@ class Settings(BaseSettings):
     temporal_embedded: bool | None = None
     temporal_namespace: str = "default"
     task_queue: str = "duban-items"
+    # TLS to the Temporal frontend: the CA alone verifies the server; cert and key add the client's (mTLS).
+    temporal_tls_ca_file: Path | None = None
+    temporal_tls_cert_file: Path | None = None
+    temporal_tls_key_file: Path | None = None
+    temporal_tls_server_name: str | None = None  # the name the server certificate carries, if not the host
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     temporal_ui_port: int = 8233
@@ -55,7 +61,24 @@ class Settings(BaseSettings):
             raise ValueError("JWT_SECRET must be set in production (the embedded demo secret is public)")
         if self.environment == "production" and self.audit_signer_file is None:
             raise ValueError("AUDIT_SIGNER_FILE must be set in production (the checkpoint signing key)")
+        if (self.temporal_tls_cert_file is None) != (self.temporal_tls_key_file is None):
+            raise ValueError("TEMPORAL_TLS_CERT_FILE 与 TEMPORAL_TLS_KEY_FILE 须同时设置 / both or none")
+        for name in ("temporal_tls_ca_file", "temporal_tls_cert_file", "temporal_tls_key_file"):
+            path = getattr(self, name)
+            if path is not None and not path.is_file():
+                raise ValueError(f"{name.upper()} 文件不存在 / file not found: {path}")
         return self
+
+    def temporal_tls(self) -> TLSConfig | bool:
+        """The TLS configuration of every Temporal connection; False (plain gRPC) when none is set."""
+        if self.temporal_tls_ca_file is None and self.temporal_tls_cert_file is None:
+            return False
+        return TLSConfig(
+            server_root_ca_cert=_read(self.temporal_tls_ca_file),
+            client_cert=_read(self.temporal_tls_cert_file),
+            client_private_key=_read(self.temporal_tls_key_file),
+            domain=self.temporal_tls_server_name,
+        )
 
     @property
     def resolved_audit_signer_file(self) -> Path:
@@ -73,3 +96,7 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'duban.db').resolve()}"
+
+
+def _read(path: Path | None) -> bytes | None:
+    return None if path is None else path.read_bytes()
