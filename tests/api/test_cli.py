@@ -129,6 +129,7 @@ def test_the_worker_refuses_a_robot_secrets_file_others_may_read_in_one_line(
     monkeypatch.setenv("WEBHOOKS_ENABLED", "true")
     monkeypatch.setenv("UNIT_SECRETS_FILE", str(path))
     monkeypatch.setenv("TEMPORAL_ADDRESS", "127.0.0.1:1")  # refused before it is dialled
+    monkeypatch.setattr(cli, "configure_logging", lambda settings: None)  # keep pytest's log capture
 
     assert cli.main(["worker"]) == 2
 
