@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
 import json
 import os
 import shutil
@@ -39,6 +40,7 @@ from store.db import make_engine, make_sessions
 from store.demo_org import DEMO_ORG
 from store.migrate import upgrade
 from store.org import OrgChart, OrgDirectory
+from store.unit_secrets import SecretsUnavailable
 from worker import run_worker
 
 T = TypeVar("T")
@@ -176,7 +178,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         raise CliError(
             f"无法连接 Temporal {settings.temporal_address} / Temporal unreachable: {error}"
         ) from error
-    except KeyUnavailable as error:
+    except (KeyUnavailable, SecretsUnavailable) as error:
         raise CliError(str(error), code=2) from error
     return 0
 
@@ -213,13 +215,45 @@ class Child:
             self.process.wait(timeout=STOP_SECONDS)
         except subprocess.TimeoutExpired:
             print(f"{self.name} 未及时停止，强制结束 / {self.name} did not stop in time; killing it")
+            self.kill()
+
+    def kill(self) -> None:
+        """SIGKILL and reap."""
+        if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
 
 
-def _spawn(name: str, command: list[str]) -> Child:
-    # A session of its own: Ctrl-C reaches only `up`, which stops the children in order.
-    return Child(name, subprocess.Popen(command, start_new_session=True))  # noqa: S603 — our own argv
+# <linux/prctl.h>; resolved before any fork so that the child only makes the call.
+PR_SET_PDEATHSIG = 1
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
+
+
+def _die_with(parent: int, death_signal: signal.Signals) -> Callable[[], None]:
+    """A preexec_fn: the child gets `death_signal` when `parent` dies, even by SIGKILL (Linux only).
+
+    The kernel sends it when the *thread* that forked exits: `up` forks from its main thread,
+    whose end is the end of the process.
+    """
+
+    def set_up_child() -> None:
+        if _LIBC is not None:
+            _LIBC.prctl(PR_SET_PDEATHSIG, death_signal, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl took effect: follow it now
+            os._exit(1)
+
+    return set_up_child
+
+
+def _spawn(name: str, command: list[str], death_signal: signal.Signals = signal.SIGTERM) -> Child:
+    # A session of its own: Ctrl-C reaches only `up`, which stops the children in order. The
+    # preexec_fn takes no lock (libc resolved beforehand), so the Temporal client's threads are no risk.
+    process = subprocess.Popen(  # noqa: S603 — our own argv
+        command,
+        start_new_session=True,
+        preexec_fn=_die_with(os.getpid(), death_signal),  # noqa: PLW1509
+    )
+    return Child(name, process)
 
 
 def _host_port(address: str) -> tuple[str, int]:
@@ -270,7 +304,9 @@ def _start_temporal(settings: Settings) -> Child:
 
 async def _temporal_answers(settings: Settings) -> bool:
     try:
-        await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+        await Client.connect(
+            settings.temporal_address, namespace=settings.temporal_namespace, tls=settings.temporal_tls()
+        )
     except RuntimeError:
         return False
     return True
@@ -329,8 +365,24 @@ def _banner(settings: Settings, embedded_temporal: bool, seeded: bool) -> str:
     return "\n".join(lines)
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> NoReturn:
     raise KeyboardInterrupt
+
+
+def _stop_all(children: list[Child]) -> None:
+    """Stop the children newest first (API, worker, then Temporal); a second signal kills them at once."""
+    try:
+        for child in reversed(children):
+            child.stop()
+    except KeyboardInterrupt:
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)  # a third Ctrl-C must not leave a child behind
+        print("再次收到停止信号，强制结束 / stop signal again; killing the rest", flush=True)
+        for child in children:
+            child.kill()
 
 
 def _supervise(children: list[Child]) -> int:
@@ -355,7 +407,8 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
         else "TEMPORAL_ADDRESS" not in os.environ
     )
     children: list[Child] = []
-    signal.signal(signal.SIGTERM, _interrupt)
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _interrupt)
     try:
         temporal = _start_temporal(settings) if embedded_temporal else None
         if temporal is not None:
@@ -365,7 +418,9 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
         )
         seeded = _run_db(settings, _prepare_database(settings))
         me = [sys.executable, "-m", "cli"]
-        children.append(_spawn("worker", [*me, "worker"]))
+        # SIGTERM would have it drain for ~20 s against a Temporal that dies with `up` too (measured);
+        # its unfinished activities are retried anyway.
+        children.append(_spawn("worker", [*me, "worker"], death_signal=signal.SIGKILL))
         api = _spawn("api", [*me, "api"])
         children.append(api)
         _wait_until(lambda: _port_open(settings.api_host, settings.api_port), API_START_SECONDS, api, "API ")
@@ -375,8 +430,7 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
         print("正在停止 / stopping …", flush=True)
         return 0
     finally:
-        for child in reversed(children):
-            child.stop()
+        _stop_all(children)
 
 
 # -- entry point ------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from temporalio.service import TLSConfig
 
 DEFAULT_SECRET = "duban-embedded-demo-secret-change-me"  # noqa: S105 — refused in production
 # The tests' shared action key (environment "test" only): the API and the tests' workers agree on it.
@@ -31,6 +32,11 @@ class Settings(BaseSettings):
     task_queue: str = "duban-items"
     # How long an HTTP request waits for the workflow to confirm an action before answering 504.
     action_timeout_seconds: float = Field(default=30.0, gt=0)
+    # TLS to the Temporal frontend: the CA alone verifies the server; cert and key add the client's (mTLS).
+    temporal_tls_ca_file: Path | None = None
+    temporal_tls_cert_file: Path | None = None
+    temporal_tls_key_file: Path | None = None
+    temporal_tls_server_name: str | None = None  # the name the server certificate carries, if not the host
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     temporal_ui_port: int = 8233
@@ -52,6 +58,8 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = 30.0
     webhooks_enabled: bool = False
     webhook_timeout_seconds: float = 10.0
+    # The units' robot webhooks and 加签 secrets (TOML, mode 0600), read only when robots are enabled.
+    unit_secrets_file: Path | None = None
     digest_cron: str = Field(default="30 8 * * *", description="daily reminder digest, Beijing time")
     # The Ed25519 key that signs audit checkpoints lives outside the database (embedded: data dir).
     audit_signer_file: Path | None = None
@@ -67,7 +75,24 @@ class Settings(BaseSettings):
             )
         if self.environment == "production" and self.audit_signer_file is None:
             raise ValueError("AUDIT_SIGNER_FILE must be set in production (the checkpoint signing key)")
+        if (self.temporal_tls_cert_file is None) != (self.temporal_tls_key_file is None):
+            raise ValueError("TEMPORAL_TLS_CERT_FILE 与 TEMPORAL_TLS_KEY_FILE 须同时设置 / both or none")
+        for name in ("temporal_tls_ca_file", "temporal_tls_cert_file", "temporal_tls_key_file"):
+            path = getattr(self, name)
+            if path is not None and not path.is_file():
+                raise ValueError(f"{name.upper()} 文件不存在 / file not found: {path}")
         return self
+
+    def temporal_tls(self) -> TLSConfig | bool:
+        """The TLS configuration of every Temporal connection; False (plain gRPC) when none is set."""
+        if self.temporal_tls_ca_file is None and self.temporal_tls_cert_file is None:
+            return False
+        return TLSConfig(
+            server_root_ca_cert=_read(self.temporal_tls_ca_file),
+            client_cert=_read(self.temporal_tls_cert_file),
+            client_private_key=_read(self.temporal_tls_key_file),
+            domain=self.temporal_tls_server_name,
+        )
 
     @property
     def resolved_audit_signer_file(self) -> Path:
@@ -95,8 +120,17 @@ class Settings(BaseSettings):
         return path.read_bytes().strip()
 
     @property
+    def resolved_unit_secrets_file(self) -> Path:
+        """UNIT_SECRETS_FILE, or `unit-secrets.toml` in the data directory (embedded default)."""
+        return self.unit_secrets_file or self.data_dir / "unit-secrets.toml"
+
+    @property
     def resolved_database_url(self) -> str:
         """DATABASE_URL, or the embedded SQLite file under the data directory."""
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'duban.db').resolve()}"
+
+
+def _read(path: Path | None) -> bytes | None:
+    return None if path is None else path.read_bytes()

@@ -74,16 +74,17 @@ async def connect(settings: Settings) -> Client:
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
+        tls=settings.temporal_tls(),
     )
 
 
 async def run_worker(settings: Settings) -> None:
     """Run the worker until SIGINT or SIGTERM, then finish in-flight tasks and stop."""
+    channels = ChannelSettings.from_settings(settings)  # a bad robot secrets file stops the start here
     engine = make_engine(settings.resolved_database_url, pre_ping=False)  # activities retry
     try:
         client = await connect(settings)
         sessions = make_sessions(engine)
-        channels = ChannelSettings.from_settings(settings)
         await ensure_digest_schedule(client, settings.task_queue, settings.digest_cron)
         signer = load_signer(settings, create_if_missing=True)  # embedded: created in the data dir
         every = timedelta(minutes=settings.checkpoint_every_minutes)

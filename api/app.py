@@ -29,6 +29,7 @@ async def connect_temporal(settings: Settings) -> Client:
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
+        tls=settings.temporal_tls(),
         lazy=True,
     )
 

@@ -1,7 +1,7 @@
 """The embedded default's demo org chart: a city's 督查室, responsible units, leaders and auditors.
 
-Addresses are on the reserved `.example` domain and the robots carry placeholder tokens: the
-embedded default sends no email (no SMTP_HOST) and calls no robot (WEBHOOKS_ENABLED off).
+Addresses are on the reserved `.example` domain: the embedded default sends no email (no
+SMTP_HOST). Robots live in UNIT_SECRETS_FILE, never in the org chart, and are off by default.
 """
 
 from __future__ import annotations
@@ -11,21 +11,8 @@ from store.org import OrgChart, UnitRecord, UserRecord
 
 _UNITS = [
     UnitRecord(id="dcs", name="市委市政府督查室", type="党政机关", leader_user_id="sup-zhang", kind="office"),
-    UnitRecord(
-        id="fgw",
-        name="市发展和改革委员会",
-        type="党政机关",
-        leader_user_id="fgw-li",
-        dingtalk_webhook="https://oapi.dingtalk.com/robot/send?access_token=demo-fgw",
-        dingtalk_secret="SECdemo-fgw",  # noqa: S106 — a placeholder; robots are off by default
-    ),
-    UnitRecord(
-        id="czj",
-        name="市财政局",
-        type="党政机关",
-        leader_user_id="czj-wu",
-        wecom_webhook="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=demo-czj",
-    ),
+    UnitRecord(id="fgw", name="市发展和改革委员会", type="党政机关", leader_user_id="fgw-li"),
+    UnitRecord(id="czj", name="市财政局", type="党政机关", leader_user_id="czj-wu"),
     UnitRecord(id="zjj", name="市住房和城乡建设局", type="党政机关", leader_user_id="zjj-he"),
     UnitRecord(id="jtj", name="市交通运输局", type="党政机关", leader_user_id="jtj-ma"),
     UnitRecord(id="jyj", name="市教育局", type="党政机关", leader_user_id="jyj-guo"),

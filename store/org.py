@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.people import Role
 from store.db import begin_write
 from store.schema import units, users
+from store.unit_secrets import FIELDS as ROBOT_FIELDS
 from store.upsert import upsert
 
 
@@ -24,10 +25,17 @@ class UnitRecord(BaseModel):
     type: str
     leader_user_id: str | None = None
     kind: Literal["office", "unit", "discipline"] = "unit"
-    # Group-chat robots of the unit; the URL carries the robot's access token, so it stays in the store.
-    dingtalk_webhook: str | None = None
-    dingtalk_secret: str | None = None  # DingTalk's 加签 secret, when the robot requires signed calls
-    wecom_webhook: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_robot_secrets(cls, data: Any) -> Any:
+        # An org chart of the old shape must not have its robot tokens silently dropped (or stored).
+        if isinstance(data, dict) and (found := sorted(ROBOT_FIELDS & data.keys())):
+            raise ValueError(
+                f"机器人地址与密钥不入组织架构，请写入 UNIT_SECRETS_FILE / {', '.join(found)}"
+                " belong in UNIT_SECRETS_FILE, not in the org chart"
+            )
+        return data
 
 
 class UserRecord(BaseModel):
@@ -72,9 +80,6 @@ def _unit(row: Any) -> UnitRecord:
         type=row.type,
         leader_user_id=row.leader_user_id,
         kind=row.kind,
-        dingtalk_webhook=row.dingtalk_webhook,
-        dingtalk_secret=row.dingtalk_secret,
-        wecom_webhook=row.wecom_webhook,
     )
 
 

@@ -106,9 +106,6 @@ units = Table(
     Column("type", String(64), nullable=False),
     Column("leader_user_id", String(ID), nullable=True),
     Column("kind", String(16), nullable=False),
-    Column("dingtalk_webhook", String(1000), nullable=True),
-    Column("dingtalk_secret", String(200), nullable=True),
-    Column("wecom_webhook", String(1000), nullable=True),
 )
 
 users = Table(

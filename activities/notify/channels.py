@@ -17,14 +17,15 @@ from urllib.parse import quote_plus
 
 import aiosmtplib
 import httpx
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from temporalio.exceptions import ApplicationError
 
 from settings import Settings
+from store.unit_secrets import UnitRobots, load_unit_secrets
 
 
 class ChannelSettings(BaseModel):
-    """The SMTP server and the robot switch; the channels left unconfigured are not planned."""
+    """The SMTP server, the robot switch and the units' robots; unconfigured channels are not planned."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -37,11 +38,18 @@ class ChannelSettings(BaseModel):
     smtp_timeout_seconds: float = 30.0
     webhooks_enabled: bool = False
     webhook_timeout_seconds: float = 10.0
+    robots: dict[str, UnitRobots] = Field(default_factory=dict)  # by unit id, from UNIT_SECRETS_FILE
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ChannelSettings:
-        """The channel part of the service's settings."""
-        return cls.model_validate(settings.model_dump(include=set(cls.model_fields)))
+        """The channel part of the service's settings; with robots on, the units' robots from their file.
+
+        Raises SecretsUnavailable when robots are on and the file is missing, open to others or malformed.
+        """
+        channels = cls.model_validate(settings.model_dump(include=set(cls.model_fields)))
+        if not channels.webhooks_enabled:
+            return channels
+        return channels.model_copy(update={"robots": load_unit_secrets(settings.resolved_unit_secrets_file)})
 
     @property
     def email_enabled(self) -> bool:

@@ -165,7 +165,7 @@ class NotifyActivities:
         await send_email(self._channels, address, subject, body, message_id)
 
     async def _robot(self, unit_id: str, channel: str, title: str, markdown: str) -> None:
-        unit = await self._org.unit(unit_id)
+        robots = self._channels.robots.get(unit_id)
         name = ROBOT_NAMES.get(channel)
         if name is None:
             raise _not_retryable(f"未知渠道 {channel} / unknown channel", "UnknownChannel")
@@ -173,14 +173,16 @@ class NotifyActivities:
         if not self._channels.webhooks_enabled:
             raise _not_retryable(f"{robot}：机器人推送未开启 / WEBHOOKS_ENABLED is off", "RobotsDisabled")
         timeout = self._channels.webhook_timeout_seconds
-        if channel == DINGTALK and unit is not None and unit.dingtalk_webhook:
-            url = unit.dingtalk_webhook
-            if unit.dingtalk_secret:
-                url = dingtalk_signed_url(url, unit.dingtalk_secret, int(time.time() * 1000))
+        if channel == DINGTALK and robots is not None and robots.dingtalk_webhook:
+            url = robots.dingtalk_webhook.get_secret_value()
+            if robots.dingtalk_secret:
+                secret = robots.dingtalk_secret.get_secret_value()
+                url = dingtalk_signed_url(url, secret, int(time.time() * 1000))
             await post_robot(self._http, url, dingtalk_payload(title, markdown), timeout, robot)
             return
-        if channel == WECOM and unit is not None and unit.wecom_webhook:
-            await post_robot(self._http, unit.wecom_webhook, wecom_payload(markdown), timeout, robot)
+        if channel == WECOM and robots is not None and robots.wecom_webhook:
+            url = robots.wecom_webhook.get_secret_value()
+            await post_robot(self._http, url, wecom_payload(markdown), timeout, robot)
             return
         raise _not_retryable(f"{robot}未配置 / no robot configured", "NoRobot")
 

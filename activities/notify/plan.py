@@ -65,10 +65,11 @@ def robot_units(chart: OrgChart, request: PlanDeliveries) -> list[UnitRecord]:
     return list({unit.id: unit for unit in chosen}.values())
 
 
-def _robots(unit: UnitRecord) -> Iterable[str]:
-    if unit.dingtalk_webhook:
+def _robots(unit: UnitRecord, channels: ChannelSettings) -> Iterable[str]:
+    robots = channels.robots.get(unit.id)
+    if robots is not None and robots.dingtalk_webhook:
         yield DINGTALK
-    if unit.wecom_webhook:
+    if robots is not None and robots.wecom_webhook:
         yield WECOM
 
 
@@ -92,6 +93,6 @@ def plan(chart: OrgChart, request: PlanDeliveries, channels: ChannelSettings) ->
         deliveries += [
             DeliveryRequest(notice=notice, recipient=unit.id, channel=robot, digest=digest)
             for unit in robot_units(chart, request)
-            for robot in _robots(unit)
+            for robot in _robots(unit, channels)
         ]
     return deliveries

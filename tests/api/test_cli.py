@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -10,6 +16,7 @@ import pytest
 import cli
 from api.auth import user_id_from
 from settings import Settings
+from store.unit_secrets import UnitRobots, write_unit_secrets
 from tests.fixtures.databases import sqlite_url
 
 
@@ -91,6 +98,46 @@ def test_org_load_reads_a_chart_and_refuses_a_broken_file(
     _one_line_error(capsys)
 
 
+def test_org_load_refuses_robot_secrets_in_the_chart_without_echoing_them(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["migrate"]) == 0
+    unit = {
+        "id": "u1",
+        "name": "测试单位",
+        "type": "党政机关",
+        "wecom_webhook": "https://x/send?key=k-secret",
+    }
+    (tmp_path / "org.json").write_text(json.dumps({"units": [unit], "users": []}), encoding="utf-8")
+    capsys.readouterr()
+
+    assert cli.main(["org", "load", "org.json"]) == 2
+
+    error = _one_line_error(capsys)
+    assert "UNIT_SECRETS_FILE" in error
+    assert "k-secret" not in error
+
+
+def test_the_worker_refuses_a_robot_secrets_file_others_may_read_in_one_line(
+    database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "unit-secrets.toml"
+    write_unit_secrets(
+        path, {"fgw": UnitRobots.model_validate({"wecom_webhook": "https://x/send?key=k-secret"})}
+    )
+    path.chmod(0o644)
+    monkeypatch.setenv("WEBHOOKS_ENABLED", "true")
+    monkeypatch.setenv("UNIT_SECRETS_FILE", str(path))
+    monkeypatch.setenv("TEMPORAL_ADDRESS", "127.0.0.1:1")  # refused before it is dialled
+    monkeypatch.setattr(cli, "configure_logging", lambda settings: None)  # keep pytest's log capture
+
+    assert cli.main(["worker"]) == 2
+
+    error = _one_line_error(capsys)
+    assert "chmod 600" in error
+    assert "k-secret" not in error
+
+
 def test_bad_arguments_and_an_unreachable_database_are_one_line(
     database: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -99,3 +146,34 @@ def test_bad_arguments_and_an_unreachable_database_are_one_line(
     monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:1/none")
     assert cli.main(["users"]) == 1
     assert "数据库不可用" in _one_line_error(capsys)
+
+
+STUBBORN = (
+    "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print(flush=True); time.sleep(60)"
+)
+
+
+def test_a_second_stop_signal_kills_children_that_ignore_sigterm_without_a_traceback() -> None:
+    children = []
+    for name in ("temporal", "api"):
+        process = subprocess.Popen([sys.executable, "-c", STUBBORN], stdout=subprocess.PIPE)  # noqa: S603
+        assert process.stdout is not None
+        process.stdout.readline()  # SIGTERM is ignored from here on
+        children.append(cli.Child(name, process))
+    saved = {signum: signal.getsignal(signum) for signum in cli.STOP_SIGNALS}
+    signal.signal(signal.SIGINT, cli._interrupt)
+    # The second Ctrl-C, while `up` waits out the first child's grace period.
+    threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+    started = time.monotonic()
+    try:
+        cli._stop_all(children)
+    except KeyboardInterrupt:
+        pytest.fail("the second signal escaped _stop_all (a traceback, children left running)")
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+        for child in children:
+            child.kill()
+
+    assert time.monotonic() - started < cli.STOP_SECONDS / 3
+    assert [child.process.returncode for child in children] == [-signal.SIGKILL] * 2

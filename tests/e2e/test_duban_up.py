@@ -16,6 +16,7 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 START_SECONDS = 90
+GONE_SECONDS = 5  # how soon the children of a stopped `duban up` must be gone, their ports free
 
 
 def free_port() -> int:
@@ -144,3 +145,77 @@ def test_items_survive_a_restart_of_everything(up_env: dict[str, str]) -> None:
         assert signed.json()["assignments"]["fgw"]["status"] == "signed"
     finally:
         assert second.stop() == 0, second.output()
+
+
+def children_of(pid: int) -> list[int]:
+    """The live processes whose parent is `pid` (read from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited while we looked
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """True while `pid` runs (a zombie left to an init that does not reap counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def ports_of(env: dict[str, str]) -> list[str]:
+    """The API's, Temporal's frontend and Temporal UI's ports of one `duban up`."""
+    return [env["API_PORT"], env["TEMPORAL_ADDRESS"].rsplit(":", 1)[1], env["TEMPORAL_UI_PORT"]]
+
+
+def wait_gone(children: list[int], ports: list[str], seconds: float) -> float:
+    """Seconds until every child exited and every port is closed; fails after `seconds`."""
+    started = time.monotonic()
+    while any(alive(pid) for pid in children) or not all(port_closed(port) for port in ports):
+        if time.monotonic() - started > seconds:
+            left = [pid for pid in children if alive(pid)]
+            pytest.fail(f"after {seconds}s: children {left} alive, open ports {ports}")
+        time.sleep(0.1)
+    return time.monotonic() - started
+
+
+def test_a_killed_duban_up_takes_its_children_with_it(up_env: dict[str, str]) -> None:
+    up = Running(up_env)
+    try:
+        up.wait_healthy()
+        children = children_of(up.process.pid)
+        assert len(children) == 3, children  # Temporal, worker, API
+
+        up.process.kill()  # SIGKILL: `up` runs no clean-up of its own
+        up.process.wait(timeout=10)
+
+        wait_gone(children, ports_of(up_env), GONE_SECONDS)
+    finally:
+        up.stop()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_a_stop_signal_stops_every_child_cleanly(up_env: dict[str, str], signum: signal.Signals) -> None:
+    up = Running(up_env)
+    try:
+        up.wait_healthy()
+        children = children_of(up.process.pid)
+        assert len(children) == 3, children
+
+        up.process.send_signal(signum)
+
+        assert up.process.wait(timeout=60) == 0
+        output = up.output()
+        assert "正在停止 / stopping" in output
+        assert "worker stopping" in output  # the worker drained instead of being killed
+        assert "强制结束" not in output
+        assert "Traceback" not in output
+        wait_gone(children, ports_of(up_env), GONE_SECONDS)
+    finally:
+        up.stop()

@@ -1,4 +1,4 @@
-"""Real parts for the notification tests: an SMTP server, a robot receiver, the demo org with robots."""
+"""Real parts for the notification tests: an SMTP server, a robot receiver, a robot secrets file."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -25,6 +26,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.notify import ChannelSettings, NotifyActivities
 from store.demo_org import DEMO_ORG
 from store.org import OrgChart, OrgDirectory
+from store.unit_secrets import UnitRobots, load_unit_secrets, write_unit_secrets
 from tests.fixtures.temporal import TEST_SERVER
 
 DING_SECRET = "SECtest-signing-secret"
@@ -128,17 +130,16 @@ def robot_receiver() -> Iterator[RobotReceiver]:
         thread.join()
 
 
-def org_with_robots(receiver: RobotReceiver, *, ding: str = "/dingtalk", wecom: str = "/wecom") -> OrgChart:
-    """The demo org whose fgw DingTalk robot (signed) and czj WeCom robot post to the receiver."""
-    robots = {
-        "fgw": {
-            "dingtalk_webhook": receiver.url(ding, "access_token=fgw-token"),
-            "dingtalk_secret": DING_SECRET,
-        },
-        "czj": {"wecom_webhook": receiver.url(wecom, "key=czj-key")},
+def robots_of(
+    receiver: RobotReceiver, *, ding: str = "/dingtalk", wecom: str = "/wecom"
+) -> dict[str, UnitRobots]:
+    """fgw's DingTalk robot (signed) and czj's WeCom robot, posting to the receiver."""
+    return {
+        "fgw": UnitRobots.model_validate(
+            {"dingtalk_webhook": receiver.url(ding, "access_token=fgw-token"), "dingtalk_secret": DING_SECRET}
+        ),
+        "czj": UnitRobots.model_validate({"wecom_webhook": receiver.url(wecom, "key=czj-key")}),
     }
-    units = [unit.model_copy(update=robots.get(unit.id, {})) for unit in DEMO_ORG.units]
-    return DEMO_ORG.model_copy(update={"units": units})
 
 
 def channels(smtp_port: int = 0, *, webhooks: bool = True) -> ChannelSettings:
@@ -175,26 +176,37 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 @dataclass
 class NotifyHarness:
-    """The notify activities on a database holding the demo org with the receiver's robots."""
+    """The notify activities on a database holding the demo org, with a secrets file of robots."""
 
     sessions: async_sessionmaker[AsyncSession]
     http: httpx.AsyncClient
     receiver: RobotReceiver
+    secrets_file: Path
 
     async def load(self, chart: OrgChart) -> None:
         """Load an org chart."""
         await OrgDirectory(self.sessions).load(chart)
 
+    def use_robots(self, *, ding: str = "/dingtalk", wecom: str = "/wecom") -> None:
+        """Write the secrets file with the receiver's robots at these paths."""
+        write_unit_secrets(self.secrets_file, robots_of(self.receiver, ding=ding, wecom=wecom))
+
     def activities(self, settings: ChannelSettings) -> NotifyActivities:
-        """NotifyActivities with these channel settings."""
+        """NotifyActivities with these channel settings and, when robots are on, the secrets file's robots."""
+        if settings.webhooks_enabled:
+            settings = settings.model_copy(update={"robots": load_unit_secrets(self.secrets_file)})
         return NotifyActivities(self.sessions, settings, self.http)
 
 
 @pytest.fixture
 async def notify(
-    sessions: async_sessionmaker[AsyncSession], http: httpx.AsyncClient, robot_receiver: RobotReceiver
+    sessions: async_sessionmaker[AsyncSession],
+    http: httpx.AsyncClient,
+    robot_receiver: RobotReceiver,
+    tmp_path: Path,
 ) -> NotifyHarness:
-    """The harness, with the demo org (robots on the receiver) loaded."""
-    harness = NotifyHarness(sessions, http, robot_receiver)
-    await harness.load(org_with_robots(robot_receiver))
+    """The harness, with the demo org loaded and the receiver's robots in the secrets file."""
+    harness = NotifyHarness(sessions, http, robot_receiver, tmp_path / "unit-secrets.toml")
+    await harness.load(DEMO_ORG)
+    harness.use_robots()
     return harness

@@ -11,7 +11,7 @@ import pytest
 from temporalio.exceptions import ApplicationError
 
 from store.inbox import Inbox
-from tests.notify.conftest import DING_SECRET, SENDER, Mailbox, NotifyHarness, channels, org_with_robots
+from tests.notify.conftest import DING_SECRET, SENDER, Mailbox, NotifyHarness, channels
 from workflows.messages import DeliveryRequest, Notice
 
 NOTICE = Notice(
@@ -117,7 +117,7 @@ async def test_wecom_robot_gets_the_exact_markdown_json(notify: NotifyHarness) -
 async def test_a_robot_that_fails_or_refuses_raises_a_retryable_failure_without_its_token(
     notify: NotifyHarness, path: str, reason: str
 ) -> None:
-    await notify.load(org_with_robots(notify.receiver, ding=path))
+    notify.use_robots(ding=path)
 
     with pytest.raises(ApplicationError) as failure:
         await notify.activities(channels()).deliver_notification(delivery("fgw", "dingtalk"))

@@ -10,7 +10,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from tests.notify.conftest import Mailbox, NotifyHarness, channels, org_with_robots
+from tests.notify.conftest import Mailbox, NotifyHarness, channels
 from tests.notify.probes import ItemProbeWorkflow
 from workflows.digest import DigestWorkflow
 from workflows.digest_messages import DigestReport, DigestRun
@@ -157,7 +157,7 @@ async def test_a_reminder_queued_after_the_days_digest_waits_for_the_next_day(
 async def test_a_digest_to_a_dead_robot_is_reported_failed_to_its_items(
     notify_time_server: WorkflowEnvironment, notify: NotifyHarness
 ) -> None:
-    await notify.load(org_with_robots(notify.receiver, wecom="/down"))
+    notify.use_robots(wecom="/down")
     client = notify_time_server.client
     item = f"c-{uuid.uuid4().hex[:8]}"
     await notify.activities(channels()).deliver_notification(

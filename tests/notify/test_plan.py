@@ -74,7 +74,7 @@ async def test_a_warning_reaches_each_person_once_by_inbox_and_email_then_the_un
     emails = [delivery.address for delivery in plan.deliveries if delivery.channel == "email"]
     assert emails == [f"{user}@duban.example" for user in people]
     robots = [delivery for delivery in plan.deliveries if delivery.channel in {"dingtalk", "wecom"}]
-    assert all(robot.address == "" for robot in robots)  # the robot's token stays in the store
+    assert all(robot.address == "" for robot in robots)  # the robot's token stays in the secrets file
 
 
 async def test_routine_reminders_send_email_and_robots_to_the_digest_but_the_inbox_at_once(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from tests.notify.conftest import NotifyHarness, channels, org_with_robots
+from tests.notify.conftest import NotifyHarness, channels
 from tests.notify.probes import DeliveryProbeWorkflow
 from workflows.messages import DELIVERY_RETRY, DeliveryOutcome, DeliveryRequest, Notice
 
@@ -43,7 +43,7 @@ async def deliver_through_worker(
 async def test_a_dead_robot_is_tried_five_times_then_reported_failed(
     notify_time_server: WorkflowEnvironment, notify: NotifyHarness
 ) -> None:
-    await notify.load(org_with_robots(notify.receiver, wecom="/down"))
+    notify.use_robots(wecom="/down")
 
     outcome = await deliver_through_worker(
         notify_time_server, notify, DeliveryRequest(notice=NOTICE, recipient="czj", channel="wecom")

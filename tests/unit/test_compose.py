@@ -115,8 +115,39 @@ def test_temporal_persists_in_the_database_service(services: dict[str, dict[str,
     assert env["DB"] == "postgres12"
     assert env["POSTGRES_SEEDS"] == "postgres"
     assert _environment(services["temporal-ui"])["TEMPORAL_ADDRESS"] == "temporal:7233"
-    assert "8080:8080" in services["temporal-ui"]["ports"]
     assert any(v.startswith("postgres-data:") for v in services["postgres"]["volumes"])
+
+
+def _published(service: dict[str, Any]) -> list[tuple[str, str]]:
+    """(host address, container port) of each published port; "" is every interface."""
+    found = []
+    for port in service.get("ports", []):
+        if isinstance(port, dict):
+            found.append((str(port.get("host_ip", "")), str(port["target"])))
+            continue
+        parts = str(port).split(":")
+        found.append((parts[0] if len(parts) == 3 else "", parts[-1]))
+    return found
+
+
+def test_temporal_is_not_published_beyond_the_host_and_the_api_is(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    assert _published(services["temporal"]) == []  # the frontend: anyone reaching it commands every workflow
+    for host, _ in _published(services["temporal-ui"]):
+        assert host in ("127.0.0.1", "::1"), "the Temporal UI has no login: bind it to loopback"
+    for name, service in services.items():
+        for host, port in _published(service):
+            assert port not in ("7233", "8233") or host in ("127.0.0.1", "::1"), f"{name} publishes {port}"
+    assert _published(services["api"]) == [("", "8000")]
+
+
+def test_app_services_read_their_secrets_from_a_read_only_mount(services: dict[str, dict[str, Any]]) -> None:
+    for name in APP_SERVICES:
+        env = _environment(services[name])
+        assert "./secrets:/run/secrets:ro" in services[name]["volumes"]
+        assert env["AUDIT_SIGNER_FILE"].startswith("/run/secrets/")
+        assert env["UNIT_SECRETS_FILE"].startswith("/run/secrets/")
 
 
 def test_app_services_are_configured_for_production(services: dict[str, dict[str, Any]]) -> None:
@@ -136,7 +167,7 @@ def test_app_services_are_configured_for_production(services: dict[str, dict[str
 def test_no_secret_has_a_default(services: dict[str, dict[str, Any]]) -> None:
     for name, service in services.items():
         for key, value in _environment(service).items():
-            if SECRET_NAME.search(key):
+            if SECRET_NAME.search(key) and not key.endswith("_FILE"):  # a path names where a secret is
                 assert REQUIRED_VARIABLE.match(value), f"{name}.{key} must be ${{{key}:?…}}, not {value!r}"
     text = COMPOSE_FILE.read_text(encoding="utf-8")
     assert not re.search(r"\$\{\w*(SECRET|PASSWORD|PWD|TOKEN)\w*:?-", text), "a secret has a default"
