@@ -6,10 +6,10 @@ BIN := $(VENV)/bin
 # Rebuilt only when the dependencies change.
 STAMP := $(VENV)/.installed-stamp
 # Listed one by one so that a missing module fails the type check instead of passing unseen.
-TYPED_PACKAGES := domain ledger audit workflows activities store api
+TYPED_PACKAGES := domain ledger audit workflows activities store api bench.chaos
 TYPED_MODULES := cli audit_cli worker settings logs
 
-.PHONY: all venv run test lint format types pytest bench bench-quick clean distclean
+.PHONY: all venv run test lint format types pytest bench bench-quick chaos clean distclean
 
 all: test
 
@@ -48,6 +48,10 @@ bench: venv
 
 bench-quick: venv
 	$(BIN)/python -m bench --quick
+
+# Kill -9 workers, API, Temporal and PostgreSQL under load; the table goes to bench/CHAOS.md.
+chaos: venv
+	$(BIN)/python -m bench.chaos --items 150 --faults 12
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

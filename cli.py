@@ -275,7 +275,8 @@ def _temporal_binary() -> str:
     return found
 
 
-def _start_temporal(settings: Settings) -> Child:
+def temporal_dev_server_argv(settings: Settings) -> list[str]:
+    """The embedded Temporal dev server's command: its file database in the data dir, WAL."""
     host, port = _host_port(settings.temporal_address)
     command = [
         _temporal_binary(),
@@ -299,7 +300,11 @@ def _start_temporal(settings: Settings) -> Child:
     ]
     if settings.temporal_namespace != "default":
         command += ["--namespace", settings.temporal_namespace]
-    return _spawn("temporal", command)
+    return command
+
+
+def _start_temporal(settings: Settings) -> Child:
+    return _spawn("temporal", temporal_dev_server_argv(settings))
 
 
 async def _temporal_answers(settings: Settings) -> bool:

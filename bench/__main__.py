@@ -12,12 +12,11 @@ import os
 import platform
 import sys
 import time
-import traceback
 from dataclasses import dataclass
 
 from bench import api_latency, append, escalation, loop, memory, replay
 from bench.env import deployment, dev_server
-from bench.runner import Figure, table
+from bench.runner import Figure, exit_with, table
 
 FIGURES = ("loop", "append", "replay", "api", "escalation", "memory")
 
@@ -156,12 +155,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        code = main()
-    except BaseException:
-        traceback.print_exc()
-        code = 1
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # The Temporal SDK's core runtime thread aborts the interpreter's finalization (PyGILState_Release).
-    os._exit(code)
+    exit_with(main)

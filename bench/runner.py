@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import math
+import os
+import sys
 import time
-from collections.abc import Sequence
+import traceback
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 
 @dataclass(frozen=True)
@@ -95,3 +99,19 @@ def table(figures: Sequence[Figure]) -> str:
         if figure.note and figure.value is not None:
             lines.append(f"{figure.name:<22} note: {figure.note}")
     return "\n".join(lines)
+
+
+def exit_with(main: Callable[[], int], crashed: int = 1) -> NoReturn:
+    """Run a benchmark's `main` and leave with its exit code (`crashed` on an uncaught exception).
+
+    Leaves through `os._exit`: the Temporal SDK's core runtime thread aborts the interpreter's
+    finalization (PyGILState_Release).
+    """
+    try:
+        code = main()
+    except BaseException:
+        traceback.print_exc()
+        code = crashed
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
