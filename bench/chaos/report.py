@@ -46,17 +46,14 @@ policy, ladders, reminders, escalations, notices) are not actions and are not ma
   `duban audit verify` over the whole database (chains, ledger, checkpoints, signatures).
 - **reconcile**: `duban audit reconcile` (audit log against the Temporal history and state) on
   a seeded sample of closed items plus items that did not close; *disagree* counts items it
-  reports differences for. Shown, not judged: the reconciler reads appends only from activities
-  scheduled through the task queue, so every system event appended by a local activity (the
-  default since the `local-store-activities` patch) is reported as having no source, with or
-  without faults.
+  reports differences for.
 - **items not closed**: the read model's stage is not `closed` or the log has no `ItemClosed`.
 - **wedged items**: items whose client gave up: after every fault had healed, the item's next
   action answered only failures (5xx, no answer, or 409 without its event in the log) for the
   whole settle period. Every wedged item is also not closed.
 
-The run **passes** when lost, duplicated, unexplained events, misordered items, chains broken
-and items not closed are all 0 and the trail verifies; `python -m
+The run **passes** when lost, duplicated, unexplained events, misordered items, chains broken,
+reconcile disagreements and items not closed are all 0 and the trail verifies; `python -m
 bench.chaos` then exits 0, else 1 (2 if the run itself could not be carried out).
 """
 
@@ -67,7 +64,9 @@ ZERO_LOSS = (
     "unexplained_events",
     "misordered_items",
     "chains_broken",
+    "reconcile_disagreements",
     "items_not_closed",
+    "wedged_items",
 )
 
 
