@@ -77,7 +77,7 @@ async def drive_service(client: Client, task_queue: str) -> None:
 async def drive_raw(client: Client, task_queue: str, *, queued: bool = False) -> None:
     """The same updates, with the same payloads, to the baseline workflow.
 
-    Its no-op activities are local, like the service's store calls, unless `queued`.
+    Its no-op activities are local unless `queued` (queued is like the service's store calls).
     """
     item_id = str(uuid.uuid4())
     steps = closed_loop(datetime.now(UTC))
@@ -121,7 +121,8 @@ async def measure(where: Deployment, items: int, concurrency: int, rounds: int) 
         )
     service_rate, raw_rate = items / min(service_times), items / min(raw_times)
     queued_rate = items / min(queued_times)
-    ratio = service_rate / raw_rate
+    # Like for like: the service's store calls go through the task queue (queued-store-activities).
+    ratio = service_rate / queued_rate
     updates = len(closed_loop(datetime.now(UTC)))
     return Figure(
         name="loop_throughput",
@@ -139,17 +140,17 @@ async def measure(where: Deployment, items: int, concurrency: int, rounds: int) 
                 f"{items} items, {concurrency} in flight",
             ),
             Row(
-                "baseline: bare workflow, no-op local activities",
-                raw_rate,
+                "baseline: bare workflow, no-op activities queued",
+                queued_rate,
                 "items/s",
                 f"{updates} updates, {updates + 1} activities each",
             ),
             Row("ratio service / baseline", ratio, "x"),
             Row(
-                "for reference: bare workflow, no-op activities queued",
-                queued_rate,
+                "for reference: bare workflow, no-op local activities",
+                raw_rate,
                 "items/s",
-                f"ratio service / this {service_rate / queued_rate:.2f}",
+                f"ratio service / this {service_rate / raw_rate:.2f}",
             ),
         ),
     )

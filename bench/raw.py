@@ -1,10 +1,10 @@
 """The baseline: a bare Temporal workflow that takes updates and runs no-op activities.
 
 It does what the engine must do for an item (update-with-start, one update per action, one
-activity per append, two on the first) and nothing of the service's own work. Its activities
-are local activities, as the service's store calls are (workflows/journal.py `store_call`), so
-the ratio compares like with like; a payload with `"queued": true` runs them through the task
-queue instead, for the figure's second baseline. Run as
+activity per append, two on the first) and nothing of the service's own work. A payload with
+`"queued": true` runs its activities through the task queue, as the service's store calls are
+(workflows/journal.py `store_call`): that is the figure's baseline; without it they are local
+activities, a reference row (the service's path before queued-store-activities). Run as
 `python -m bench.raw ADDRESS TASK_QUEUE` it is the baseline worker.
 """
 
