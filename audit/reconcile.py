@@ -16,6 +16,7 @@ running.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -44,6 +45,8 @@ from workflows.messages import (
 )
 
 LOCAL_ACTIVITY_MARKER = "core_local_activity"
+LOOKS = 4
+LOOK_APART_SECONDS = 0.5
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -233,15 +236,26 @@ async def run_histories(client: Client, item_id: str) -> list[WorkflowHistory]:
 
 
 async def reconcile(client: Client, log: EventLog, item_id: str) -> Reconciliation:
-    """Fetch the item's workflow histories (all runs) and state, read its audit log, and compare them."""
-    reader = _HistoryReader(client.data_converter.payload_converter)
-    for history in await run_histories(client, item_id):
-        for event in history.events:
-            reader.feed(event)
-    found = reader.finish()
-    state = found.result
-    if state is None:
-        state = await client.get_workflow_handle(workflow_id_for(item_id)).query(
-            STATE_QUERY, result_type=ItemState
-        )
-    return compare(item_id, found, await log.read(item_id), state)
+    """Read the item's audit log, then its workflow histories (all runs) and state, and compare them.
+
+    The log is read first: every event in it was scheduled (or returned) before it was committed,
+    so the history fetched afterwards holds it. A live item may still move between the reads
+    (its state past the log read); a difference counts only if it outlasts a few looks.
+    """
+    for look in range(LOOKS):
+        if look:
+            await asyncio.sleep(LOOK_APART_SECONDS)
+        logged = await log.read(item_id)
+        reader = _HistoryReader(client.data_converter.payload_converter)
+        for history in await run_histories(client, item_id):
+            for event in history.events:
+                reader.feed(event)
+        found = reader.finish()
+        state = found.result
+        if state is None:
+            handle = client.get_workflow_handle(workflow_id_for(item_id))
+            state = await handle.query(STATE_QUERY, result_type=ItemState)
+        outcome = compare(item_id, found, logged, state)
+        if outcome.ok:
+            break
+    return outcome

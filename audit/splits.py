@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
@@ -72,8 +72,10 @@ async def items_to_compare(client: Client, sessions: async_sessionmaker[AsyncSes
         chosen = set((await session.scalars(statement)).all())
         ordered = sorted(running - chosen)
         for start in range(0, len(ordered), CHUNK):
-            known = select(distinct(audit_events.c.item_id)).where(
-                audit_events.c.item_id.in_(ordered[start : start + CHUNK])
+            known = (
+                select(audit_events.c.item_id)
+                .where(audit_events.c.item_id.in_(ordered[start : start + CHUNK]))
+                .distinct()
             )
             chosen.update((await session.scalars(known)).all())
     return sorted(chosen)

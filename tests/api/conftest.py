@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -106,21 +108,34 @@ class Api:
         ]
 
 
+@asynccontextmanager
+async def serve(
+    database_url: str, client: Client, *, task_queue: str | None = None, worker: bool = True, **overrides: Any
+) -> AsyncIterator[Api]:
+    """The app with its lifespan and the demo org on `database_url`; with a real item worker unless
+    `worker` is False (then nothing serves `task_queue` until the test starts workers itself)."""
+    engine = make_engine(database_url)
+    sessions = make_sessions(engine)
+    queue = task_queue or f"duban-test-{uuid.uuid4()}"
+    try:
+        await OrgDirectory(sessions).load(DEMO_ORG)
+        async with AsyncExitStack() as stack:
+            if worker:
+                await stack.enter_async_context(run_item_worker(client, sessions, task_queue=queue))
+            settings = app_settings(database_url, queue, **overrides)
+            app = create_app(settings, temporal_client=client)
+            transport = httpx.ASGITransport(app=app)
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            http = await stack.enter_async_context(
+                httpx.AsyncClient(transport=transport, base_url="http://duban.test")
+            )
+            yield Api(http, settings, sessions)
+    finally:
+        await engine.dispose()
+
+
 @pytest.fixture
 async def api(database_url: str, temporal_client: Client) -> AsyncIterator[Api]:
     """The app with its lifespan, the demo org, and a real worker on a fresh task queue."""
-    engine = make_engine(database_url)
-    sessions = make_sessions(engine)
-    try:
-        await OrgDirectory(sessions).load(DEMO_ORG)
-        async with run_item_worker(temporal_client, sessions) as task_queue:
-            settings = app_settings(database_url, task_queue)
-            app = create_app(settings, temporal_client=temporal_client)
-            transport = httpx.ASGITransport(app=app)
-            async with (
-                app.router.lifespan_context(app),
-                httpx.AsyncClient(transport=transport, base_url="http://duban.test") as http,
-            ):
-                yield Api(http, settings, sessions)
-    finally:
-        await engine.dispose()
+    async with serve(database_url, temporal_client) as served:
+        yield served

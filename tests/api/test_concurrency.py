@@ -19,15 +19,11 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from api import create_app
 from audit.reconcile import reconcile
-from store.db import make_engine, make_sessions
-from store.demo_org import DEMO_ORG
 from store.event_log import EventLog
-from store.org import OrgDirectory
-from tests.api.conftest import CO, LEAD, SUPERVISOR, Api, app_settings
+from tests.api.conftest import CO, LEAD, SUPERVISOR, Api, serve
 from tests.fixtures.databases import POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER, fresh_postgres_url
-from tests.fixtures.temporal import TEMPORAL_CLI, run_item_worker
+from tests.fixtures.temporal import TEMPORAL_CLI
 
 PARALLEL = 50
 # Low enough that a burst of 50 surely meets the limit (the server's default is 10).
@@ -126,21 +122,8 @@ async def test_a_burst_of_mixed_actions_lands_each_answered_action_once(
 async def test_an_action_beyond_the_updates_in_flight_answers_429_and_changes_nothing(
     temporal_client: Client,
 ) -> None:
-    async with fresh_postgres_url() as url:
-        engine = make_engine(url)
-        sessions = make_sessions(engine)
-        try:
-            await OrgDirectory(sessions).load(DEMO_ORG)
-            async with run_item_worker(temporal_client, sessions) as task_queue:
-                app = create_app(app_settings(url, task_queue), temporal_client=temporal_client)
-                transport = httpx.ASGITransport(app=app)
-                async with (
-                    app.router.lifespan_context(app),
-                    httpx.AsyncClient(transport=transport, base_url="http://duban.test") as http,
-                ):
-                    await _overflow(Api(http, app_settings(url, task_queue), sessions), url)
-        finally:
-            await engine.dispose()
+    async with fresh_postgres_url() as url, serve(url, temporal_client) as api:
+        await _overflow(api, url)
 
 
 async def _overflow(api: Api, url: str) -> None:

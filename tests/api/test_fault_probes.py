@@ -10,6 +10,7 @@ and the log, the read model, the workflow and its history agree (and the history
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -17,25 +18,19 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped]
-import httpx
 import pytest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from api import create_app
 from audit.reconcile import reconcile
 from domain.fold import fold
-from store.db import make_engine, make_sessions
-from store.demo_org import DEMO_ORG
 from store.event_log import EventLog
 from store.items import ItemQueries
-from store.org import OrgDirectory
-from tests.api.conftest import AUDITOR, CO, LEAD, SUPERVISOR, Api, app_settings
+from tests.api.conftest import AUDITOR, CO, LEAD, SUPERVISOR, Api, serve
 from tests.fixtures.databases import POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER, fresh_postgres_url
 from tests.fixtures.temporal import run_item_worker
 from workflows.item import SupervisionItemWorkflow
@@ -54,23 +49,13 @@ async def postgres_url() -> AsyncIterator[str]:
         yield url
 
 
-@asynccontextmanager
-async def api_without_worker(database_url: str, client: Client, task_queue: str) -> AsyncIterator[Api]:
+def api_without_worker(
+    database_url: str, client: Client, task_queue: str
+) -> contextlib.AbstractAsyncContextManager[Api]:
     """The app on its own task queue, with no worker: each probe brings the workers it needs."""
-    engine = make_engine(database_url)
-    sessions = make_sessions(engine)
-    try:
-        await OrgDirectory(sessions).load(DEMO_ORG)
-        settings = app_settings(database_url, task_queue, action_timeout_seconds=API_WAIT_SECONDS)
-        app = create_app(settings, temporal_client=client)
-        transport = httpx.ASGITransport(app=app)
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=transport, base_url="http://duban.test") as http,
-        ):
-            yield Api(http, settings, sessions)
-    finally:
-        await engine.dispose()
+    return serve(
+        database_url, client, task_queue=task_queue, worker=False, action_timeout_seconds=API_WAIT_SECONDS
+    )
 
 
 async def signed_item(api: Api) -> str:
