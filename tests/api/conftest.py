@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -106,8 +107,8 @@ class Api:
         ]
 
 
-@pytest.fixture
-async def api(database_url: str, temporal_client: Client) -> AsyncIterator[Api]:
+@asynccontextmanager
+async def running_api(database_url: str, temporal_client: Client) -> AsyncIterator[Api]:
     """The app with its lifespan, the demo org, and a real worker on a fresh task queue."""
     engine = make_engine(database_url)
     sessions = make_sessions(engine)
@@ -124,3 +125,10 @@ async def api(database_url: str, temporal_client: Client) -> AsyncIterator[Api]:
                 yield Api(http, settings, sessions)
     finally:
         await engine.dispose()
+
+
+@pytest.fixture
+async def api(database_url: str, temporal_client: Client) -> AsyncIterator[Api]:
+    """`running_api` on this test's database: one app, worker and database per test."""
+    async with running_api(database_url, temporal_client) as running:
+        yield running
