@@ -1,8 +1,8 @@
 """The authorization matrix: who may do what to an item, and who may read what, as tables.
 
-Each table is the source of truth a reader checks against DESIGN.md's rules ("Who uses it", the
-stages, the API contract). Every cell runs against the real app over HTTP, a real worker on the
-Temporal dev server and a real database:
+Each table is the source of truth a reader checks against the product's rules: who each
+role is, which stage each action belongs to, and the API contract. Every cell runs against the
+real app over HTTP, a real worker on the Temporal dev server and a real database:
 
 - `ACTIONS`: each action of `domain.commands.ACTIONS` × each actor (role and relation to the
   item) → 200 allowed, 403 the role or relation may not, 409 the actor may but not now. An
@@ -36,29 +36,19 @@ from temporalio.testing import WorkflowEnvironment
 from domain.commands import ACTIONS as COMMANDS
 from domain.events import EscalationRaised, RecordedEvent, ReminderSent
 from store.event_log import EventLog
-from tests.api.conftest import (
-    ADMIN,
-    AUDITOR,
-    CO,
-    LEAD,
-    LEADER,
-    OTHER_UNIT,
-    SUPERVISOR,
-    SUPERVISOR_2,
-    Api,
-    open_body,
-    running_api,
-)
+from tests.api import conftest as harness
+from tests.api.conftest import AUDITOR, Api, open_body, running_api
 from tests.fixtures.databases import migrated_sqlite_url
 
 # The actors, by their relation to every item this module opens (lead fgw, co-unit czj, leader-wang).
-OPENER = SUPERVISOR  # the supervisor who opened it
-OTHER_SUPERVISOR = SUPERVISOR_2  # another 督办人员 of the same office
-LEAD_UNIT = LEAD  # a user of the lead unit (牵头单位)
-CO_UNIT = CO  # a user of the co-unit (协办单位)
-UNRELATED_UNIT = OTHER_UNIT  # a unit user whose unit is not on the item
-ITEM_LEADER = LEADER  # the item's responsible leader
+OPENER = harness.SUPERVISOR  # the supervisor who opened it
+OTHER_SUPERVISOR = harness.SUPERVISOR_2  # another 督办人员 of the same office
+LEAD_UNIT = harness.LEAD  # a user of the lead unit (牵头单位)
+CO_UNIT = harness.CO  # a user of the co-unit (协办单位)
+UNRELATED_UNIT = harness.OTHER_UNIT  # a unit user whose unit is not on the item
+ITEM_LEADER = harness.LEADER  # the item's responsible leader
 OTHER_LEADER = "leader-chen"  # a leader, not this item's
+ADMIN = harness.ADMIN
 ACTORS = (
     OPENER,
     OTHER_SUPERVISOR,
@@ -179,48 +169,49 @@ def row(action: str, scene: Scene, *outcomes: int) -> ActionRow:
 
 # fmt: off
 ACTIONS: list[ActionRow] = [
-    #                                                 supervisor units            leaders
-    #   action               scene                    open other lead co   unrel item other audit admin
+    # Any supervisor acts for the office (督查室): the opener holds no right another 督办人员 lacks.
+    #                                                 supervisor  units             leaders
+    #   action               scene                    open  other lead  co    unrel item  other audit admin
     # 研究部署 deploy
-    row("sign_for",          Scene.DEPLOY,            NO,  NO,  OK,  OK,  NO,  NO,  NO,  NO,  NO),
-    row("return",            Scene.DEPLOY,            NO,  NO,  OK,  OK,  NO,  NO,  NO,  NO,  NO),
-    row("reassign",          Scene.RETURNED,          OK,  OK,  NO,  NO,  NO,  NO,  NO,  NO,  NO),
-    row("submit_plan",       Scene.SIGNED,            NO,  NO,  OK,  NO,  NO,  NO,  NO,  NO,  NO),
-    row("approve_plan",      Scene.PLAN_SUBMITTED,    OK,  OK,  NO,  NO,  NO,  NO,  NO,  NO,  NO),
-    row("reject_plan",       Scene.PLAN_SUBMITTED,    OK,  OK,  NO,  NO,  NO,  NO,  NO,  NO,  NO),
+    row("sign_for",          Scene.DEPLOY,            NO,   NO,   OK,   OK,   NO,   NO,   NO,   NO,   NO),
+    row("return",            Scene.DEPLOY,            NO,   NO,   OK,   OK,   NO,   NO,   NO,   NO,   NO),
+    row("reassign",          Scene.RETURNED,          OK,   OK,   NO,   NO,   NO,   NO,   NO,   NO,   NO),
+    row("submit_plan",       Scene.SIGNED,            NO,   NO,   OK,   NO,   NO,   NO,   NO,   NO,   NO),
+    row("approve_plan",      Scene.PLAN_SUBMITTED,    OK,   OK,   NO,   NO,   NO,   NO,   NO,   NO,   NO),
+    row("reject_plan",       Scene.PLAN_SUBMITTED,    OK,   OK,   NO,   NO,   NO,   NO,   NO,   NO,   NO),
     # 狠抓落实 implement
-    row("report_progress",   Scene.IMPLEMENT,         NO,  NO,  OK,  OK,  NO,  NO,  NO,  NO,  NO),
-    row("request_extension", Scene.IMPLEMENT,         NO,  NO,  OK,  NO,  NO,  NO,  NO,  NO,  NO),
-    row("decide_extension",  Scene.EXTENSION_ASKED,   OK,  OK,  NO,  NO,  NO,  NO,  NO,  NO,  NO),
-    row("claim_completion",  Scene.IMPLEMENT,         NO,  NO,  OK,  NO,  NO,  NO,  NO,  NO,  NO),
+    row("report_progress",   Scene.IMPLEMENT,         NO,   NO,   OK,   OK,   NO,   NO,   NO,   NO,   NO),
+    row("request_extension", Scene.IMPLEMENT,         NO,   NO,   OK,   NO,   NO,   NO,   NO,   NO,   NO),
+    row("decide_extension",  Scene.EXTENSION_ASKED,   OK,   OK,   NO,   NO,   NO,   NO,   NO,   NO,   NO),
+    row("claim_completion",  Scene.IMPLEMENT,         NO,   NO,   OK,   NO,   NO,   NO,   NO,   NO,   NO),
     # 督促检查 inspect, 及时报告 report, 跟踪问效 evaluate
-    row("inspect",           Scene.INSPECT,           OK,  OK,  NO,  NO,  NO,  NO,  NO,  NO,  NO),
-    row("submit_report",     Scene.REPORT,            OK,  OK,  NO,  NO,  NO,  NO,  NO,  NO,  NO),
-    row("sign_off",          Scene.REPORT_SUBMITTED,  NO,  NO,  NO,  NO,  NO,  OK,  NO,  NO,  NO),
-    row("evaluate",          Scene.EVALUATE,          OK,  OK,  NO,  NO,  NO,  NO,  NO,  NO,  NO),
+    row("inspect",           Scene.INSPECT,           OK,   OK,   NO,   NO,   NO,   NO,   NO,   NO,   NO),
+    row("submit_report",     Scene.REPORT,            OK,   OK,   NO,   NO,   NO,   NO,   NO,   NO,   NO),
+    row("sign_off",          Scene.REPORT_SUBMITTED,  NO,   NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO),
+    row("evaluate",          Scene.EVALUATE,          OK,   OK,   NO,   NO,   NO,   NO,   NO,   NO,   NO),
     # any open stage; a leader's comment is a 批示, and any leader may give one
-    row("urge",              Scene.IMPLEMENT,         OK,  OK,  NO,  NO,  NO,  NO,  NO,  NO,  NO),
-    row("comment",           Scene.IMPLEMENT,         OK,  OK,  OK,  OK,  NO,  OK,  OK,  NO,  NO),
-    row("cancel",            Scene.IMPLEMENT,         OK,  OK,  NO,  NO,  NO,  NO,  NO,  NO,  NO),
+    row("urge",              Scene.IMPLEMENT,         OK,   OK,   NO,   NO,   NO,   NO,   NO,   NO,   NO),
+    row("comment",           Scene.IMPLEMENT,         OK,   OK,   OK,   OK,   NO,   OK,   OK,   NO,   NO),
+    row("cancel",            Scene.IMPLEMENT,         OK,   OK,   NO,   NO,   NO,   NO,   NO,   NO,   NO),
     # Out of stage: whoever may act answers 409 saying what the item waits for; the rest still 403.
-    row("sign_for",          Scene.IMPLEMENT,         NO,  NO,  NOW, NOW, NO,  NO,  NO,  NO,  NO),
-    row("return",            Scene.IMPLEMENT,         NO,  NO,  NOW, NOW, NO,  NO,  NO,  NO,  NO),
-    row("reassign",          Scene.IMPLEMENT,         NOW, NOW, NO,  NO,  NO,  NO,  NO,  NO,  NO),
-    row("submit_plan",       Scene.IMPLEMENT,         NO,  NO,  NOW, NO,  NO,  NO,  NO,  NO,  NO),
-    row("approve_plan",      Scene.IMPLEMENT,         NOW, NOW, NO,  NO,  NO,  NO,  NO,  NO,  NO),
-    row("reject_plan",       Scene.IMPLEMENT,         NOW, NOW, NO,  NO,  NO,  NO,  NO,  NO,  NO),
-    row("report_progress",   Scene.DEPLOY,            NO,  NO,  NOW, NOW, NO,  NO,  NO,  NO,  NO),
-    row("request_extension", Scene.DEPLOY,            NO,  NO,  NOW, NO,  NO,  NO,  NO,  NO,  NO),
-    row("decide_extension",  Scene.IMPLEMENT,         NOW, NOW, NO,  NO,  NO,  NO,  NO,  NO,  NO),
-    row("claim_completion",  Scene.DEPLOY,            NO,  NO,  NOW, NO,  NO,  NO,  NO,  NO,  NO),
-    row("inspect",           Scene.IMPLEMENT,         NOW, NOW, NO,  NO,  NO,  NO,  NO,  NO,  NO),
-    row("submit_report",     Scene.INSPECT,           NOW, NOW, NO,  NO,  NO,  NO,  NO,  NO,  NO),
-    row("sign_off",          Scene.REPORT,            NO,  NO,  NO,  NO,  NO,  NOW, NO,  NO,  NO),
-    row("evaluate",          Scene.REPORT,            NOW, NOW, NO,  NO,  NO,  NO,  NO,  NO,  NO),
+    row("sign_for",          Scene.IMPLEMENT,         NO,   NO,   NOW,  NOW,  NO,   NO,   NO,   NO,   NO),
+    row("return",            Scene.IMPLEMENT,         NO,   NO,   NOW,  NOW,  NO,   NO,   NO,   NO,   NO),
+    row("reassign",          Scene.IMPLEMENT,         NOW,  NOW,  NO,   NO,   NO,   NO,   NO,   NO,   NO),
+    row("submit_plan",       Scene.IMPLEMENT,         NO,   NO,   NOW,  NO,   NO,   NO,   NO,   NO,   NO),
+    row("approve_plan",      Scene.IMPLEMENT,         NOW,  NOW,  NO,   NO,   NO,   NO,   NO,   NO,   NO),
+    row("reject_plan",       Scene.IMPLEMENT,         NOW,  NOW,  NO,   NO,   NO,   NO,   NO,   NO,   NO),
+    row("report_progress",   Scene.DEPLOY,            NO,   NO,   NOW,  NOW,  NO,   NO,   NO,   NO,   NO),
+    row("request_extension", Scene.DEPLOY,            NO,   NO,   NOW,  NO,   NO,   NO,   NO,   NO,   NO),
+    row("decide_extension",  Scene.IMPLEMENT,         NOW,  NOW,  NO,   NO,   NO,   NO,   NO,   NO,   NO),
+    row("claim_completion",  Scene.DEPLOY,            NO,   NO,   NOW,  NO,   NO,   NO,   NO,   NO,   NO),
+    row("inspect",           Scene.IMPLEMENT,         NOW,  NOW,  NO,   NO,   NO,   NO,   NO,   NO,   NO),
+    row("submit_report",     Scene.INSPECT,           NOW,  NOW,  NO,   NO,   NO,   NO,   NO,   NO,   NO),
+    row("sign_off",          Scene.REPORT,            NO,   NO,   NO,   NO,   NO,   NOW,  NO,   NO,   NO),
+    row("evaluate",          Scene.REPORT,            NOW,  NOW,  NO,   NO,   NO,   NO,   NO,   NO,   NO),
     # A closed item takes no action: 409 to everyone who may see it, before any role is asked.
-    row("urge",              Scene.CLOSED,            NOW, NOW, NOW, NOW, NO,  NOW, NOW, NOW, NO),
-    row("comment",           Scene.CLOSED,            NOW, NOW, NOW, NOW, NO,  NOW, NOW, NOW, NO),
-    row("cancel",            Scene.CLOSED,            NOW, NOW, NOW, NOW, NO,  NOW, NOW, NOW, NO),
+    row("urge",              Scene.CLOSED,            NOW,  NOW,  NOW,  NOW,  NO,   NOW,  NOW,  NOW,  NO),
+    row("comment",           Scene.CLOSED,            NOW,  NOW,  NOW,  NOW,  NO,   NOW,  NOW,  NOW,  NO),
+    row("cancel",            Scene.CLOSED,            NOW,  NOW,  NOW,  NOW,  NO,   NOW,  NOW,  NOW,  NO),
 ]
 
 # POST /api/items: any supervisor opens; nobody else does.
@@ -228,23 +219,23 @@ OPENING = dict(zip(ACTORS, (NEW, NEW, NO, NO, NO, NO, NO, NO, NO), strict=True))
 
 POLICY = "/api/policies/other/normal"
 READS: dict[str, tuple[int, ...]] = {
-    #                                         supervisor  units             leaders
-    #                                          open  other lead co   unrel  item  other audit  admin
-    "GET /api/items":                          (OK,   OK,    OK,  OK,  OK,   OK,   OK,   OK,    NO),
-    "GET /api/items?unit=fgw":                 (OK,   OK,    OK,  OK,  OK,   OK,   OK,   OK,    NO),
-    "GET /api/items/{item}":                   (OK,   OK,    OK,  OK,  NO,   OK,   OK,   OK,    NO),
-    "GET /api/items/{item}/events":            (OK,   OK,    NO,  NO,  NO,   NO,   NO,   OK,    NO),
-    "GET /api/items/{item}/state?as_of={now}": (OK,   OK,    NO,  NO,  NO,   NO,   NO,   OK,    NO),
-    "GET /api/items/{item}/verify":            (NO,   NO,    NO,  NO,  NO,   NO,   NO,   OK,    NO),
-    "GET /api/audit/verify":                   (NO,   NO,    NO,  NO,  NO,   NO,   NO,   OK,    NO),
-    "GET /api/audit/events?actor=sup-zhang":   (NO,   NO,    NO,  NO,  NO,   NO,   NO,   OK,    NO),
-    "GET /api/policies":                       (OK,   OK,    NO,  NO,  NO,   NO,   NO,   OK,    OK),
-    f"GET {POLICY}/versions":                  (OK,   OK,    NO,  NO,  NO,   NO,   NO,   OK,    OK),
-    f"PUT {POLICY}":                           (NO,   NO,    NO,  NO,  NO,   NO,   NO,   NO,    OK),
-    "GET /api/me":                             (OK,   OK,    OK,  OK,  OK,   OK,   OK,   OK,    OK),
-    "GET /api/me/notifications":               (OK,   OK,    OK,  OK,  OK,   OK,   OK,   OK,    OK),
+    #                                            supervisor  units             leaders
+    #                                            open  other lead  co    unrel item  other audit admin
+    "GET /api/items":                           (OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   NO),
+    "GET /api/items?unit=fgw":                  (OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   NO),
+    "GET /api/items/{item}":                    (OK,   OK,   OK,   OK,   NO,   OK,   OK,   OK,   NO),
+    "GET /api/items/{item}/events":             (OK,   OK,   NO,   NO,   NO,   NO,   NO,   OK,   NO),
+    "GET /api/items/{item}/state?as_of={now}":  (OK,   OK,   NO,   NO,   NO,   NO,   NO,   OK,   NO),
+    "GET /api/items/{item}/verify":             (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   NO),
+    "GET /api/audit/verify":                    (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   NO),
+    "GET /api/audit/events?actor=sup-zhang":    (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   NO),
+    "GET /api/policies":                        (OK,   OK,   NO,   NO,   NO,   NO,   NO,   OK,   OK),
+    f"GET {POLICY}/versions":                   (OK,   OK,   NO,   NO,   NO,   NO,   NO,   OK,   OK),
+    f"PUT {POLICY}":                            (NO,   NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK),
+    "GET /api/me":                              (OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK),
+    "GET /api/me/notifications":                (OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK),
     # a notice in the lead unit user's inbox: nobody else may even learn it exists
-    "POST /api/me/notifications/{notice}/read": (GONE, GONE,  OK,  GONE, GONE, GONE, GONE, GONE,  GONE),
+    "POST /api/me/notifications/{notice}/read": (GONE, GONE, OK,   GONE, GONE, GONE, GONE, GONE, GONE),
 }
 # fmt: on
 
