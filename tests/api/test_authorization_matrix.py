@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -313,7 +313,7 @@ RUNGS = {ReminderSent.type_name(), EscalationRaised.type_name()}
 OUTCOMES = {"NotificationDelivered", "NotificationQueued", "NotificationFailed"}
 
 
-def _undelivered(events: list[RecordedEvent]) -> list[tuple[int, str]]:
+def _undelivered(events: Sequence[RecordedEvent]) -> list[tuple[int, str]]:
     """(rung seq, recipient) pairs whose delivery has not recorded its outcome yet."""
     reached = {e.seq: e.payload["recipients"] for e in events if e.type in RUNGS}
     outcomes = {(e.payload["notice_seq"], e.payload["recipient"]) for e in events if e.type in OUTCOMES}
