@@ -235,16 +235,18 @@ def _reject_plan(state: ItemState, c: cmd.RejectPlan, ctx: Context) -> Decision:
 def _signed_unit(state: ItemState, ctx: Context) -> Refusal | None:
     if state.assignments[str(ctx.actor.unit)].status is AssignmentStatus.SIGNED:
         return None
-    return forbidden("本单位尚未签收该事项 / your unit has not signed for this item")
+    # An assigned unit may report; what it lacks is a step it owes (sign for first), hence 409.
+    return conflict("本单位尚未签收该事项 / your unit has not signed for this item")
 
 
 def _report_progress(state: ItemState, c: cmd.ReportProgress, ctx: Context) -> Decision:
+    # The stage before the unit's signature: in deploy, the answer names what the item waits for.
     if (
         refusal := _first(
             lambda: _role(ctx, Role.UNIT),
             lambda: _own_unit(state, ctx),
-            lambda: _signed_unit(state, ctx),
             lambda: _stage(state, Stage.IMPLEMENT),
+            lambda: _signed_unit(state, ctx),
         )
     ) is not None:
         return refusal
