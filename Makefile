@@ -6,8 +6,8 @@ BIN := $(VENV)/bin
 # Rebuilt only when the dependencies change.
 STAMP := $(VENV)/.installed-stamp
 # Listed one by one so that a missing module fails the type check instead of passing unseen.
-TYPED_PACKAGES := domain ledger audit workflows activities store api bench.chaos
-TYPED_MODULES := cli audit_cli worker settings logs
+TYPED_PACKAGES := domain ledger audit telemetry workflows activities store api bench.chaos
+TYPED_MODULES := cli audit_cli doctor worker settings logs
 
 .PHONY: all venv run test lint format types pytest bench bench-quick chaos clean distclean
 

@@ -2,17 +2,24 @@
 
 The standard library's loggers (uvicorn, temporalio, SQLAlchemy, Alembic) go through the
 same processors via `structlog.stdlib.ProcessorFormatter`, so every line carries the
-context bound with `structlog.contextvars` (request id, item id, workflow id).
+context bound with `structlog.contextvars` (request id, item id, workflow id) and, while a
+traced request or task runs, its OpenTelemetry trace and span ids.
+
+Each fact appears once: Temporal's logger adapters put the workflow's or activity's details
+into fields (`temporal_workflow`, `temporal_activity`) and no longer also into the message,
+and the SDK core's records (forwarded by telemetry/runtime.py) carry their fields apart too.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
+from opentelemetry import trace
 from structlog.typing import EventDict, Processor
+from temporalio import activity, workflow
 
 from settings import Settings
 
@@ -43,9 +50,27 @@ def _drop_color_message(logger: Any, method: str, event: EventDict) -> EventDict
     return event
 
 
+def _core_fields(logger: Any, method: str, event: EventDict) -> EventDict:
+    """A forwarded SDK core record keeps its target and fields as one field, not a Python object."""
+    core = event.pop("temporal_log", None)
+    if core is not None:
+        event["temporal_core"] = {"target": core.target, **core.fields}
+    return event
+
+
+def _trace_ids(logger: Any, method: str, event: EventDict) -> EventDict:
+    """The current span's trace and span ids, so a line leads to its trace (nothing when untraced)."""
+    context = trace.get_current_span().get_span_context()
+    if context.is_valid:
+        event["trace_id"] = trace.format_trace_id(context.trace_id)
+        event["span_id"] = trace.format_span_id(context.span_id)
+    return event
+
+
 def _shared_processors(json_output: bool) -> list[Processor]:
     processors: list[Processor] = [
         structlog.contextvars.merge_contextvars,
+        _trace_ids,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
@@ -58,8 +83,8 @@ def _shared_processors(json_output: bool) -> list[Processor]:
     return processors
 
 
-def configure_logging(settings: Settings) -> None:
-    """Route structlog and the standard library to stdout through one set of processors."""
+def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
+    """Route structlog and the standard library to `stream` (stdout) through one set of processors."""
     renderer = _renderer(settings)
     json_output = isinstance(renderer, structlog.processors.JSONRenderer)
     shared = _shared_processors(json_output)
@@ -70,10 +95,10 @@ def configure_logging(settings: Settings) -> None:
         cache_logger_on_first_use=True,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder(), _drop_color_message],
+        foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder(), _drop_color_message, _core_fields],
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
     )
-    handler = logging.StreamHandler(sys.stdout)
+    handler = logging.StreamHandler(stream or sys.stdout)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -84,3 +109,6 @@ def configure_logging(settings: Settings) -> None:
         library.propagate = True
     for name, level in QUIET_LOGGERS.items():
         logging.getLogger(name).setLevel(level)
+    # The adapters' details stay as fields (ExtraAdder); in the message too they were said twice.
+    workflow.logger.workflow_info_on_message = False
+    activity.logger.activity_info_on_message = False
