@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -102,11 +102,3 @@ class UserPublic(BaseModel):
     role: Role
     unit: str | None
     title: str
-
-
-class Health(BaseModel):
-    """Liveness, with the reachability of what the API depends on."""
-
-    status: Literal["ok", "degraded"]
-    database: bool
-    temporal: bool

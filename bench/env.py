@@ -191,7 +191,7 @@ async def service_api(
     env = service_env(database_url, temporal_address, task_queue, port)
     with child("api", [sys.executable, "-m", "cli", "api"], env) as api:
         base = f"http://127.0.0.1:{port}"
-        await _wait_http(api, f"{base}/healthz")
+        await _wait_http(api, f"{base}/readyz")
         yield api, base
 
 

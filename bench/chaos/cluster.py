@@ -317,7 +317,7 @@ class Cluster:
         if name == "api":
             try:
                 async with httpx.AsyncClient() as http:
-                    return (await http.get(f"{self.base_url}/healthz", timeout=2)).status_code == 200
+                    return (await http.get(f"{self.base_url}/readyz", timeout=2)).status_code == 200
             except httpx.TransportError:
                 return False
         return await self._polling(self.parts[name])

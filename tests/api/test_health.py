@@ -13,10 +13,11 @@ from api import create_app
 from tests.api.conftest import SUPERVISOR, Api, app_settings
 
 
-async def test_healthz_is_ok_when_database_and_temporal_answer(api: Api) -> None:
-    response = await api.http.get("/healthz")
+async def test_readyz_is_ready_when_database_and_temporal_answer(api: Api) -> None:
+    response = await api.http.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": True, "temporal": True}
+    assert response.json() == {"status": "ready", "database": True, "temporal": True, "down": []}
+    assert (await api.http.get("/healthz")).json() == {"status": "ok"}
 
 
 def _closed_port() -> int:
@@ -26,18 +27,32 @@ def _closed_port() -> int:
     return port
 
 
-async def test_healthz_is_503_degraded_when_temporal_is_down(database_url: str) -> None:
-    address = f"127.0.0.1:{_closed_port()}"
-    client = await Client.connect(address, data_converter=pydantic_data_converter, lazy=True)
-    app = create_app(app_settings(database_url, "unused", temporal_address=address), temporal_client=client)
+async def _probe(database_url: str, temporal_address: str) -> tuple[httpx.Response, httpx.Response]:
+    """/healthz and /readyz of an app on that database and that Temporal frontend."""
+    client = await Client.connect(temporal_address, data_converter=pydantic_data_converter, lazy=True)
+    settings = app_settings(database_url, "unused", temporal_address=temporal_address)
+    app = create_app(settings, temporal_client=client)
     transport = httpx.ASGITransport(app=app)
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=transport, base_url="http://t") as http,
     ):
-        response = await http.get("/healthz")
-    assert response.status_code == 503
-    assert response.json() == {"status": "degraded", "database": True, "temporal": False}
+        return await http.get("/healthz"), await http.get("/readyz")
+
+
+async def test_readyz_names_temporal_when_its_frontend_is_down(database_url: str) -> None:
+    live, ready = await _probe(database_url, f"127.0.0.1:{_closed_port()}")
+    assert live.status_code == 200  # liveness: the process is fine, restarting it would not help
+    assert ready.status_code == 503
+    assert ready.json() == {"status": "unready", "database": True, "temporal": False, "down": ["temporal"]}
+
+
+async def test_readyz_names_the_database_when_its_server_is_down(temporal_client: Client) -> None:
+    nowhere = f"postgresql+asyncpg://postgres@127.0.0.1:{_closed_port()}/duban"
+    live, ready = await _probe(nowhere, temporal_client.service_client.config.target_host)
+    assert live.status_code == 200
+    assert ready.status_code == 503
+    assert ready.json() == {"status": "unready", "database": False, "temporal": True, "down": ["database"]}
 
 
 async def test_docs_load_their_assets_from_the_app_not_a_cdn(api: Api) -> None:
@@ -56,7 +71,7 @@ async def test_each_request_gets_one_canonical_line_with_its_request_id(api: Api
         given = await api.http.get(
             f"/api/items/{item['id']}", headers={**api.auth(SUPERVISOR), "X-Request-ID": "trace-42"}
         )
-        made = await api.http.get("/healthz")
+        made = await api.http.get("/readyz")
     assert given.headers["X-Request-ID"] == "trace-42"
     assert len(made.headers["X-Request-ID"]) == 32
     requests = [line for line in lines if line["event"] == "request"]

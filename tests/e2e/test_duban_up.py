@@ -65,7 +65,7 @@ class Running:
         while time.monotonic() < deadline:
             assert self.process.poll() is None, f"duban up exited early:\n{self.output()}"
             try:
-                if httpx.get(f"{self.base}/healthz", timeout=2).status_code == 200:
+                if httpx.get(f"{self.base}/readyz", timeout=2).status_code == 200:
                     return
             except httpx.TransportError:
                 pass

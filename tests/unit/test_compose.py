@@ -106,7 +106,7 @@ def test_database_temporal_and_api_have_healthchecks(services: dict[str, dict[st
     assert "pg_isready" in " ".join(services["postgres"]["healthcheck"]["test"])
     assert "health" in services["temporal"]["healthcheck"]["test"]
     api_check = " ".join(services["api"]["healthcheck"]["test"])
-    assert "/healthz" in api_check
+    assert "/readyz" in api_check  # readiness: database and Temporal answer
     assert "urllib" in api_check
 
 
