@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     # The Ed25519 key that signs audit checkpoints lives outside the database (embedded: data dir).
     audit_signer_file: Path | None = None
     checkpoint_every_minutes: int = Field(default=60, ge=1, description="signed audit checkpoint schedule")
+    # host:port where a worker serves /metrics (the Temporal SDK's exporter); empty: no endpoint.
+    worker_metrics_address: str = ""
+    # Where spans go (OTLP over HTTP, e.g. http://collector:4318); empty: tracing is off.
+    # The name is OpenTelemetry's own, so an operator's usual setting just works.
+    otel_exporter_otlp_endpoint: str = ""
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

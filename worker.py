@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Sequence
 from datetime import timedelta
 
 import httpx
 import structlog
+from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Worker
+from temporalio.runtime import Runtime
+from temporalio.worker import Interceptor, Worker
 
 from activities.audit import AuditActivities
 from activities.ladder import LadderActivities
@@ -23,6 +26,9 @@ from store.db import make_engine, make_sessions
 from store.event_log import EventLog
 from store.numbers import ItemNumbers
 from store.policies import PolicyStore
+from telemetry.runtime import build_runtime
+from telemetry.tracing import WORKER_SERVICE, otlp_tracer_provider, temporal_interceptors, trace_engine
+from telemetry.worker_metrics import HISTOGRAMS, MetricsInterceptor, WorkerMetrics
 from workflows.digest import DigestWorkflow
 from workflows.digest_schedule import ensure_digest_schedule
 from workflows.item import SupervisionItemWorkflow
@@ -40,11 +46,13 @@ def build_worker(
     *,
     action_key: bytes,
     ladder: LadderActivities | None = None,
+    interceptors: Sequence[Interceptor] = (),
 ) -> Worker:
     """A worker for the item and digest workflows and their activities, bound to one database.
 
     Actions must carry the API's signature under `action_key`. Without `notify`, notices reach
-    the inbox only: no SMTP server, robots off, and no HTTP client is ever used.
+    the inbox only: no SMTP server, robots off, and no HTTP client is ever used. `interceptors`
+    run outside the signature check (metrics).
     """
     activities = audit or AuditActivities(EventLog(sessions), ItemNumbers(sessions))
     notify = notify or NotifyActivities(sessions, ChannelSettings(), httpx.AsyncClient())
@@ -63,18 +71,23 @@ def build_worker(
             ladder.choose_policy,
             ladder.arm_ladders,
         ],
-        interceptors=[RequestSignatures(action_key)],
+        interceptors=[*interceptors, RequestSignatures(action_key)],
         graceful_shutdown_timeout=timedelta(seconds=10),
     )
 
 
-async def connect(settings: Settings) -> Client:
-    """A Temporal client speaking the project's pydantic data converter."""
+async def connect(
+    settings: Settings, *, runtime: Runtime | None = None, tracer_provider: TracerProvider | None = None
+) -> Client:
+    """A Temporal client speaking the project's pydantic data converter (traced when given a provider:
+    the interceptor then applies to every worker built on this client)."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
         tls=settings.temporal_tls(),
+        runtime=runtime,
+        interceptors=temporal_interceptors(tracer_provider),
     )
 
 
@@ -82,8 +95,13 @@ async def run_worker(settings: Settings) -> None:
     """Run the worker until SIGINT or SIGTERM, then finish in-flight tasks and stop."""
     channels = ChannelSettings.from_settings(settings)  # a bad robot secrets file stops the start here
     engine = make_engine(settings.resolved_database_url, pre_ping=False)  # activities retry
+    # The SDK's metrics and duban's on one endpoint (WORKER_METRICS_ADDRESS), the core's logs forwarded.
+    runtime = build_runtime(settings.worker_metrics_address, HISTOGRAMS)
+    metrics = WorkerMetrics(runtime.metric_meter)
+    tracer_provider = otlp_tracer_provider(settings, WORKER_SERVICE)
+    trace_engine(engine, tracer_provider)
     try:
-        client = await connect(settings)
+        client = await connect(settings, runtime=runtime, tracer_provider=tracer_provider)
         sessions = make_sessions(engine)
         await ensure_digest_schedule(client, settings.task_queue, settings.digest_cron)
         signer = load_signer(settings, create_if_missing=True)  # embedded: created in the data dir
@@ -101,10 +119,17 @@ async def run_worker(settings: Settings) -> None:
                 sessions,
                 notify=NotifyActivities(sessions, channels, http),
                 action_key=settings.resolved_action_key(),
+                interceptors=[MetricsInterceptor(metrics)],
             ),
             checkpoint_worker(client, settings.task_queue, sessions, signer),
         ):
-            log.info("worker started", task_queue=settings.task_queue, temporal=settings.temporal_address)
+            log.info(
+                "worker started",
+                task_queue=settings.task_queue,
+                temporal=settings.temporal_address,
+                metrics=settings.worker_metrics_address or None,
+                tracing=tracer_provider is not None,
+            )
             await stop.wait()
             log.info("worker stopping")
     finally:

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
@@ -16,6 +17,14 @@ from api.request_log import RequestLogMiddleware
 from api.services import build_services
 from settings import Settings
 from store.db import make_engine
+from telemetry.api_metrics import install_metrics
+from telemetry.tracing import (
+    API_SERVICE,
+    otlp_tracer_provider,
+    temporal_interceptors,
+    trace_app,
+    trace_engine,
+)
 
 DESCRIPTION = """督办 — supervision closed loops as durable workflows.
 
@@ -23,25 +32,37 @@ Sign in with a bearer token: `duban token USER_ID` prints one (`duban users` lis
 """
 
 
-async def connect_temporal(settings: Settings) -> Client:
-    """A lazy Temporal client: the API starts even while Temporal is down (/healthz says so)."""
+async def connect_temporal(settings: Settings, tracer_provider: TracerProvider | None = None) -> Client:
+    """A lazy Temporal client: the API starts even while Temporal is down (/readyz says so)."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
         tls=settings.temporal_tls(),
         lazy=True,
+        interceptors=temporal_interceptors(tracer_provider),
     )
 
 
-def create_app(settings: Settings, *, temporal_client: Client | None = None) -> FastAPI:
-    """The HTTP API; pass `temporal_client` to reuse a connected client (tests)."""
+def create_app(
+    settings: Settings,
+    *,
+    temporal_client: Client | None = None,
+    tracer_provider: TracerProvider | None = None,
+) -> FastAPI:
+    """The HTTP API; pass `temporal_client` to reuse a connected client (tests).
+
+    Traced when `tracer_provider` is given (tests) or OTEL_EXPORTER_OTLP_ENDPOINT is set; a
+    given client must then carry the tracing interceptor itself.
+    """
+    tracer_provider = tracer_provider or otlp_tracer_provider(settings, API_SERVICE)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.resolved_database_url)
+        trace_engine(engine, tracer_provider)
         try:
-            client = temporal_client or await connect_temporal(settings)
+            client = temporal_client or await connect_temporal(settings, tracer_provider)
             app.state.services = build_services(settings, engine, client)
             yield
         finally:
@@ -60,4 +81,6 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
     install_docs(app)
     for module in (items, audit, people, notifications, policies, health):
         app.include_router(module.router)
+    install_metrics(app)
+    trace_app(app, tracer_provider)
     return app

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from api.permissions import Auditor
@@ -13,6 +14,7 @@ from api.services import ServicesDep
 from domain.instants import Instant
 from store.audit_trail import AuditTrail
 from store.verification import verify_audit_trail
+from telemetry.api_metrics import record_verification
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
 
@@ -39,13 +41,16 @@ class ActorEvents(BaseModel):
 
 
 @router.get("/verify", summary="校验全部审计链 / verify the whole audit trail")
-async def verify_all(actor: Auditor, services: ServicesDep) -> ChainReportPublic:
+async def verify_all(actor: Auditor, services: ServicesDep, request: Request) -> ChainReportPublic:
     """Every item's hash chain, then the ledger against the log and the stored checkpoints' roots.
 
     ok, or the first bad spot (item and seq, or ledger positions) and the kind of failure.
     Signatures are checked offline with the public key (`duban audit verify`, `verify-bundle`).
     """
-    return ChainReportPublic.model_validate(await verify_audit_trail(services.sessions))
+    started = time.perf_counter()
+    report = await verify_audit_trail(services.sessions)
+    record_verification(request, ok=report.ok, seconds=time.perf_counter() - started)
+    return ChainReportPublic.model_validate(report)
 
 
 @router.get("/events", summary="某人的全部操作 / everything one person did")
