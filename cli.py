@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ctypes
 import json
 import os
@@ -29,11 +30,13 @@ from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
 from temporalio.client import Client
+from temporalio.runtime import Runtime
 
 from api import create_app
 from api.auth import issue_token
 from audit.keys import KeyUnavailable
 from audit_cli import add_audit_commands
+from doctor import run_checks
 from logs import configure_logging
 from settings import Settings
 from store.db import make_engine, make_sessions
@@ -41,6 +44,7 @@ from store.demo_org import DEMO_ORG
 from store.migrate import upgrade
 from store.org import OrgChart, OrgDirectory
 from store.unit_secrets import SecretsUnavailable
+from telemetry.runtime import build_runtime
 from worker import run_worker
 
 T = TypeVar("T")
@@ -166,6 +170,14 @@ def cmd_org(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
+    """Check settings, database, Temporal, keys, SMTP and robots; one line each, 1 if any fails."""
+    findings = asyncio.run(run_checks(settings))
+    for finding in findings:
+        print(finding.line())
+    return 0 if all(finding.ok for finding in findings) else 1
+
+
 # -- long-running parts -----------------------------------------------------------------------
 
 
@@ -186,6 +198,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
     """Serve the HTTP API with uvicorn."""
     configure_logging(settings)
+    Runtime.set_default(build_runtime())  # the Temporal client's core logs through structlog too
     uvicorn.run(
         create_app(settings),
         host=settings.api_host,
@@ -245,14 +258,19 @@ def _die_with(parent: int, death_signal: signal.Signals) -> Callable[[], None]:
     return set_up_child
 
 
-def _spawn(name: str, command: list[str], death_signal: signal.Signals = signal.SIGTERM) -> Child:
+def _spawn(
+    name: str, command: list[str], death_signal: signal.Signals = signal.SIGTERM, log_file: Path | None = None
+) -> Child:
     # A session of its own: Ctrl-C reaches only `up`, which stops the children in order. The
     # preexec_fn takes no lock (libc resolved beforehand), so the Temporal client's threads are no risk.
-    process = subprocess.Popen(  # noqa: S603 — our own argv
-        command,
-        start_new_session=True,
-        preexec_fn=_die_with(os.getpid(), death_signal),  # noqa: PLW1509
-    )
+    with open(log_file, "ab") if log_file is not None else contextlib.nullcontext() as output:
+        process = subprocess.Popen(  # noqa: S603 — our own argv
+            command,
+            start_new_session=True,
+            preexec_fn=_die_with(os.getpid(), death_signal),  # noqa: PLW1509
+            stdout=output,
+            stderr=subprocess.STDOUT if output is not None else None,
+        )
     return Child(name, process)
 
 
@@ -303,8 +321,14 @@ def temporal_dev_server_argv(settings: Settings) -> list[str]:
     return command
 
 
+def temporal_log_file(settings: Settings) -> Path:
+    """Where `up` writes the embedded Temporal server's own (plain-text) lines."""
+    return settings.data_dir / "temporal.log"
+
+
 def _start_temporal(settings: Settings) -> Child:
-    return _spawn("temporal", temporal_dev_server_argv(settings))
+    # The server's text lines would break the JSON stream of the worker and the API on stdout.
+    return _spawn("temporal", temporal_dev_server_argv(settings), log_file=temporal_log_file(settings))
 
 
 async def _temporal_answers(settings: Settings) -> bool:
@@ -360,6 +384,10 @@ def _banner(settings: Settings, embedded_temporal: bool, seeded: bool) -> str:
     ]
     if embedded_temporal:
         lines.append(f"  Temporal UI   http://{ui_host}:{settings.temporal_ui_port}")
+        lines.append(f"  Temporal 日志 {temporal_log_file(settings).resolve()}")
+    lines.append(f"  指标 metrics  {api}/metrics")
+    if settings.worker_metrics_address:
+        lines.append(f"  worker 指标   http://{settings.worker_metrics_address}/metrics")
     lines += [
         f"  数据目录 data {settings.data_dir.resolve()}",
         f"  数据库 DB     {_shown_url(settings.resolved_database_url)}",
@@ -455,6 +483,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("worker", help="运行 worker / run the worker").set_defaults(run=cmd_worker)
     commands.add_parser("api", help="运行 HTTP API / serve the API").set_defaults(run=cmd_api)
     commands.add_parser("migrate", help="迁移数据库 / migrate the database").set_defaults(run=cmd_migrate)
+    commands.add_parser("doctor", help="检查配置与依赖 / check settings and dependencies").set_defaults(
+        run=cmd_doctor
+    )
     users = commands.add_parser("users", help="列出用户 / list users")
     users.add_argument("--json", action="store_true", help="JSON output")
     users.set_defaults(run=cmd_users)
