@@ -58,7 +58,7 @@ def _core_fields(logger: Any, method: str, event: EventDict) -> EventDict:
     return event
 
 
-def _trace_ids(logger: Any, method: str, event: EventDict) -> EventDict:
+def add_trace_ids(logger: Any, method: str, event: EventDict) -> EventDict:
     """The current span's trace and span ids, so a line leads to its trace (nothing when untraced)."""
     context = trace.get_current_span().get_span_context()
     if context.is_valid:
@@ -70,7 +70,7 @@ def _trace_ids(logger: Any, method: str, event: EventDict) -> EventDict:
 def _shared_processors(json_output: bool) -> list[Processor]:
     processors: list[Processor] = [
         structlog.contextvars.merge_contextvars,
-        _trace_ids,
+        add_trace_ids,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
