@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -53,7 +54,16 @@ def _dockerfile_instructions() -> list[tuple[str, str]]:
 
 
 def test_compose_runs_the_production_services(services: dict[str, dict[str, Any]]) -> None:
-    assert set(services) == {"postgres", "temporal", "temporal-ui", "migrate", "api", "worker"}
+    assert set(services) == {
+        "postgres",
+        "temporal",
+        "temporal-ui",
+        "migrate",
+        "api",
+        "worker",
+        "prometheus",
+        "grafana",
+    }
 
 
 def test_api_worker_and_migrate_run_the_same_image_build(services: dict[str, dict[str, Any]]) -> None:
@@ -108,6 +118,49 @@ def test_database_temporal_and_api_have_healthchecks(services: dict[str, dict[st
     api_check = " ".join(services["api"]["healthcheck"]["test"])
     assert "/readyz" in api_check  # readiness: database and Temporal answer
     assert "urllib" in api_check
+
+
+def _mounted(service: dict[str, Any], target: str) -> Path:
+    """The repository path a service mounts read-only at `target`."""
+    for volume in service["volumes"]:
+        source, _, rest = volume.partition(":")
+        if rest in (f"{target}:ro",):
+            return ROOT / source
+    raise AssertionError(f"nothing mounted read-only at {target}")
+
+
+def test_prometheus_scrapes_the_api_and_every_worker_where_they_serve(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    config = yaml.safe_load(_mounted(services["prometheus"], "/etc/prometheus/prometheus.yml").read_text())
+    targets = {
+        name: (job["metrics_path"], job["dns_sd_configs"][0]["port"])
+        for job in config["scrape_configs"]
+        for name in job["dns_sd_configs"][0]["names"]
+    }
+    worker_port = int(_environment(services["worker"])["WORKER_METRICS_ADDRESS"].rsplit(":", 1)[1])
+    assert targets == {
+        "api": ("/metrics", int(_environment(services["api"])["API_PORT"])),
+        "worker": ("/metrics", worker_port),
+    }
+    assert f":{worker_port}/metrics" in " ".join(services["worker"]["healthcheck"]["test"])
+    for name in ("prometheus", "grafana"):
+        assert all(host == "127.0.0.1" for host, _ in _published(services[name])), f"{name} is for this host"
+
+
+def test_grafana_provisions_the_dashboard_on_the_datasource_its_panels_name(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    grafana = services["grafana"]
+    provisioning = _mounted(grafana, "/etc/grafana/provisioning")
+    dashboards = _mounted(grafana, "/var/lib/grafana/dashboards")
+    (source,) = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())["datasources"]
+    assert source["url"] == "http://prometheus:9090"
+    (provider,) = yaml.safe_load((provisioning / "dashboards" / "duban.yml").read_text())["providers"]
+    assert provider["options"]["path"] == "/var/lib/grafana/dashboards"
+    panels = json.loads((dashboards / "duban.json").read_text(encoding="utf-8"))["panels"]
+    named = {panel["datasource"]["uid"] for panel in panels if panel["type"] != "row"}
+    assert named == {source["uid"]}
 
 
 def test_temporal_persists_in_the_database_service(services: dict[str, dict[str, Any]]) -> None:
@@ -214,7 +267,7 @@ def _compose_cli() -> str:
 
 
 def _compose_config(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    secrets = ("JWT_SECRET", "ACTION_SIGNING_KEY", "POSTGRES_PASSWORD")
+    secrets = ("JWT_SECRET", "ACTION_SIGNING_KEY", "POSTGRES_PASSWORD", "GRAFANA_ADMIN_PASSWORD")
     keep = {k: v for k, v in os.environ.items() if k not in secrets}
     return subprocess.run(  # noqa: S603 — a fixed argument list
         [_compose_cli(), "--file", str(COMPOSE_FILE), "config", "--quiet"],
@@ -233,6 +286,7 @@ def test_docker_compose_accepts_the_file_when_the_secrets_are_set() -> None:
             "JWT_SECRET": "a-real-secret",
             "ACTION_SIGNING_KEY": "a-real-key",
             "POSTGRES_PASSWORD": "a-real-password",
+            "GRAFANA_ADMIN_PASSWORD": "a-real-password",
         }
     )
     assert result.returncode == 0, result.stderr
