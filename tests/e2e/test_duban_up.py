@@ -216,6 +216,9 @@ def test_a_stop_signal_stops_every_child_cleanly(up_env: dict[str, str], signum:
         assert "worker stopping" in output  # the worker drained instead of being killed
         assert "强制结束" not in output
         assert "Traceback" not in output
+        # The embedded Temporal server's text lines have a file of their own, out of the JSON stream.
+        assert "level=" not in output
+        assert (Path(up_env["DATA_DIR"]) / "temporal.log").is_file()
         wait_gone(children, ports_of(up_env), GONE_SECONDS)
     finally:
         up.stop()
