@@ -1,6 +1,6 @@
 """The read-only figures an operator's dashboard polls: open items by stage and light, the last checkpoint.
 
-Each is one small query on an index (items by stage, checkpoints by id), cheap enough for a
+Each is one small query on an index (items by stage and light, checkpoints by id), cheap enough for a
 scrape every few seconds; none reads an item's state or an event.
 """
 

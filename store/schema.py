@@ -73,6 +73,7 @@ items = Table(
     Column("state", JSON, nullable=False),
     Index("ix_items_number", "number"),
     Index("ix_items_stage_category_id", "stage", "category", "id"),
+    Index("ix_items_stage_light", "stage", "light"),  # the open-items gauge (migration 0009)
     Index("ix_items_next_due", "next_due"),
     Index("ix_items_updated_at", "updated_at"),
 )
