@@ -44,7 +44,7 @@ from store.demo_org import DEMO_ORG
 from store.migrate import upgrade
 from store.org import OrgChart, OrgDirectory
 from store.unit_secrets import SecretsUnavailable
-from telemetry.runtime import build_runtime
+from telemetry.runtime import MetricsUnavailable, build_runtime
 from worker import run_worker
 
 T = TypeVar("T")
@@ -190,7 +190,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         raise CliError(
             f"无法连接 Temporal {settings.temporal_address} / Temporal unreachable: {error}"
         ) from error
-    except (KeyUnavailable, SecretsUnavailable) as error:
+    except (KeyUnavailable, SecretsUnavailable, MetricsUnavailable) as error:
         raise CliError(str(error), code=2) from error
     return 0
 

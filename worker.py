@@ -94,9 +94,9 @@ async def connect(
 async def run_worker(settings: Settings) -> None:
     """Run the worker until SIGINT or SIGTERM, then finish in-flight tasks and stop."""
     channels = ChannelSettings.from_settings(settings)  # a bad robot secrets file stops the start here
-    engine = make_engine(settings.resolved_database_url, pre_ping=False)  # activities retry
     # The SDK's metrics and duban's on one endpoint (WORKER_METRICS_ADDRESS), the core's logs forwarded.
     runtime = build_runtime(settings.worker_metrics_address, HISTOGRAMS)
+    engine = make_engine(settings.resolved_database_url, pre_ping=False)  # activities retry
     metrics = WorkerMetrics(runtime.metric_meter)
     tracer_provider = otlp_tracer_provider(settings, WORKER_SERVICE)
     trace_engine(engine, tracer_provider)

@@ -51,11 +51,16 @@ def core_logging() -> LoggingConfig:
     )
 
 
+class MetricsUnavailable(Exception):
+    """The metrics endpoint cannot be served at the address given; the message names it."""
+
+
 def build_runtime(metrics_address: str = "", histograms: tuple[str, ...] = ()) -> Runtime:
     """A runtime that forwards core logs and, given `metrics_address` (host:port), serves /metrics there.
 
     Durations are exported in seconds and counters end in `_total`, as Prometheus expects;
-    `histograms` names duban's own histograms, which get buckets in seconds too.
+    `histograms` names duban's own histograms, which get buckets in seconds too. Raises
+    MetricsUnavailable when the address is malformed or taken.
     """
     metrics = None
     if metrics_address:
@@ -65,4 +70,9 @@ def build_runtime(metrics_address: str = "", histograms: tuple[str, ...] = ()) -
             durations_as_seconds=True,
             histogram_bucket_overrides={name: list(SECONDS_BUCKETS) for name in histograms},
         )
-    return Runtime(telemetry=TelemetryConfig(logging=core_logging(), metrics=metrics))
+    try:
+        return Runtime(telemetry=TelemetryConfig(logging=core_logging(), metrics=metrics))
+    except ValueError as error:  # the SDK's word for a bad or busy bind address
+        raise MetricsUnavailable(
+            f"无法在 WORKER_METRICS_ADDRESS={metrics_address} 提供指标 / cannot serve metrics there: {error}"
+        ) from error

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -136,6 +137,24 @@ def test_the_worker_refuses_a_robot_secrets_file_others_may_read_in_one_line(
     error = _one_line_error(capsys)
     assert "chmod 600" in error
     assert "k-secret" not in error
+
+
+def test_the_worker_names_a_metrics_address_it_cannot_serve_in_one_line(
+    database: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
+        monkeypatch.setenv("WORKER_METRICS_ADDRESS", address)
+        monkeypatch.setenv("TEMPORAL_ADDRESS", "127.0.0.1:1")  # refused before it is dialled
+        monkeypatch.setattr(cli, "configure_logging", lambda settings: None)  # keep pytest's log capture
+
+        assert cli.main(["worker"]) == 2
+
+    error = _one_line_error(capsys)
+    assert f"WORKER_METRICS_ADDRESS={address}" in error
+    assert "in use" in error
 
 
 def test_bad_arguments_and_an_unreachable_database_are_one_line(
