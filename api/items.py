@@ -28,7 +28,7 @@ from api.services import Services, ServicesDep
 from domain.commands import ACTIONS, Command, Reassign
 from domain.decide import Context, decide
 from domain.fold import fold
-from domain.instants import Instant
+from domain.instants import InputInstant
 from domain.people import Actor
 from domain.refusals import CommandRefused, Refusal, RefusalKind, conflict
 from domain.state import ItemState, describe_waiting
@@ -190,7 +190,7 @@ async def item_state_as_of(
     item_id: str,
     actor: HistoryReader,
     services: ServicesDep,
-    as_of: Annotated[Instant, Query(description="ISO-8601 with a timezone, e.g. 2026-10-01T12:00:00+08:00")],
+    as_of: Annotated[InputInstant, Query(description="ISO-8601 with a timezone, e.g. 2026-10-01T12:00:00+08:00")],
 ) -> ItemPublic:
     """The state replayed from the events that occurred at or before `as_of`."""
     await _visible_item(services, actor, item_id)

@@ -1,0 +1,51 @@
+"""The HTTP edge under hostile input: out-of-range dates and integers answer 422, never 500."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.api.conftest import AUDITOR, LEAD, SUPERVISOR, Api, open_body
+
+EDGE_INSTANTS = ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "2101-01-01"]
+IN_WORDS = "2000-01-01 至 2100-12-31"
+
+
+def _assert_422_naming(response: httpx.Response, field: str) -> None:
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert IN_WORDS in detail
+    assert field in detail
+
+
+@pytest.mark.parametrize("instant", EDGE_INSTANTS)
+async def test_an_opening_with_an_edge_deadline_or_due_is_422(api: Api, instant: str) -> None:
+    deadline = await api.post("/api/items", SUPERVISOR, json=open_body(deadline=instant))
+    due = await api.post(
+        "/api/items", SUPERVISOR, json=open_body(milestones=[{"name": "摸底", "due": instant}])
+    )
+    _assert_422_naming(deadline, "deadline")
+    _assert_422_naming(due, "milestones.0.due")
+    assert (await api.get("/api/items", SUPERVISOR)).json()["total"] == 0
+
+
+@pytest.mark.parametrize("instant", EDGE_INSTANTS)
+async def test_an_action_with_an_edge_instant_is_422(api: Api, instant: str) -> None:
+    item = await api.open()
+    extension = await api.act(item["id"], "request_extension", LEAD, {"new_deadline": instant, "reason": "r"})
+    plan = await api.act(
+        item["id"], "submit_plan", LEAD, {"measures": "m", "milestones": [{"name": "n", "due": instant}]}
+    )
+    _assert_422_naming(extension, "new_deadline")
+    _assert_422_naming(plan, "milestones.0.due")
+
+
+@pytest.mark.parametrize("instant", EDGE_INSTANTS)
+async def test_edge_instants_in_queries_are_422(api: Api, instant: str) -> None:
+    item = await api.open()
+    as_of = await api.get(f"/api/items/{item['id']}/state", AUDITOR, params={"as_of": instant})
+    start = await api.get("/api/audit/events", AUDITOR, params={"actor": SUPERVISOR, "from": instant})
+    end = await api.get("/api/audit/events", AUDITOR, params={"actor": SUPERVISOR, "to": instant})
+    _assert_422_naming(as_of, "as_of")
+    _assert_422_naming(start, "from")
+    _assert_422_naming(end, "to")
