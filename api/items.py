@@ -190,7 +190,9 @@ async def item_state_as_of(
     item_id: str,
     actor: HistoryReader,
     services: ServicesDep,
-    as_of: Annotated[InputInstant, Query(description="ISO-8601 with a timezone, e.g. 2026-10-01T12:00:00+08:00")],
+    as_of: Annotated[
+        InputInstant, Query(description="ISO-8601 with a timezone, e.g. 2026-10-01T12:00:00+08:00")
+    ],
 ) -> ItemPublic:
     """The state replayed from the events that occurred at or before `as_of`."""
     await _visible_item(services, actor, item_id)

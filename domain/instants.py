@@ -15,7 +15,8 @@ CLOSE_OF_DAY = time(18, 0)
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 END = datetime(2101, 1, 1, tzinfo=UTC)
 OUT_OF_RANGE = (
-    "时间须在 2000-01-01 至 2100-12-31（UTC）之间 / the instant must lie between 2000-01-01 and 2100-12-31 (UTC)"
+    "时间须在 2000-01-01 至 2100-12-31（UTC）之间 / "
+    "the instant must lie between 2000-01-01 and 2100-12-31 (UTC)"
 )
 
 

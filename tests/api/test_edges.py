@@ -49,3 +49,31 @@ async def test_edge_instants_in_queries_are_422(api: Api, instant: str) -> None:
     _assert_422_naming(as_of, "as_of")
     _assert_422_naming(start, "from")
     _assert_422_naming(end, "to")
+
+
+@pytest.mark.parametrize(
+    ("path", "user", "params"),
+    [
+        ("/api/items", SUPERVISOR, {}),
+        ("/api/me/notifications", LEAD, {}),
+        ("/api/audit/events", AUDITOR, {"actor": SUPERVISOR}),
+    ],
+)
+@pytest.mark.parametrize("offset", [2**63, 2**64, 1_000_001])
+async def test_an_offset_past_a_million_is_422(
+    api: Api, path: str, user: str, params: dict[str, object], offset: int
+) -> None:
+    response = await api.get(path, user, params={**params, "offset": offset})
+    assert response.status_code == 422, response.text
+    assert "offset" in response.json()["detail"]
+    deepest = await api.get(path, user, params={**params, "offset": 1_000_000})
+    assert deepest.status_code == 200, deepest.text
+
+
+@pytest.mark.parametrize("notification_id", [2**63, 2**64, 0])
+async def test_a_notification_id_outside_64_bits_is_422(api: Api, notification_id: int) -> None:
+    response = await api.post(f"/api/me/notifications/{notification_id}/read", LEAD)
+    assert response.status_code == 422, response.text
+    assert "notification_id" in response.json()["detail"]
+    largest = await api.post(f"/api/me/notifications/{2**63 - 1}/read", LEAD)
+    assert largest.status_code == 404
