@@ -54,8 +54,9 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
         docs_url=None,
         redoc_url=None,
     )
-    app.add_middleware(RequestLogMiddleware)
     install_error_handlers(app)
+    # Added last, so outermost: its line records every answer, those of the error middleware too.
+    app.add_middleware(RequestLogMiddleware)
     install_docs(app)
     for module in (items, audit, people, notifications, policies, health):
         app.include_router(module.router)
