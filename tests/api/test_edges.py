@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator
+
 import httpx
 import pytest
 
+from api.body_limit import MAX_BODY_BYTES
 from tests.api.conftest import AUDITOR, LEAD, SUPERVISOR, Api, open_body
 
 EDGE_INSTANTS = ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "2101-01-01"]
@@ -77,3 +81,45 @@ async def test_a_notification_id_outside_64_bits_is_422(api: Api, notification_i
     assert "notification_id" in response.json()["detail"]
     largest = await api.post(f"/api/me/notifications/{2**63 - 1}/read", LEAD)
     assert largest.status_code == 404
+
+
+TOO_LARGE_WORDS = "请求内容过大"
+
+
+async def test_a_body_over_256_kib_with_its_length_declared_is_413_before_anything_reads_it(api: Api) -> None:
+    body = json.dumps(open_body(requirements="长" * (30 * 1024 * 1024 // 3))).encode()
+    response = await api.post(
+        "/api/items", SUPERVISOR, content=body, headers={"Content-Type": "application/json"}
+    )
+    anonymous = await api.http.post("/api/items", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == anonymous.status_code == 413
+    assert TOO_LARGE_WORDS in response.json()["detail"]
+    assert (await api.get("/api/items", SUPERVISOR)).json()["total"] == 0
+
+
+async def test_a_chunked_body_is_cut_off_once_it_passes_the_cap(api: Api) -> None:
+    chunk = b" " * (64 * 1024)
+    sent = 0
+
+    async def thirty_megabytes() -> AsyncIterator[bytes]:
+        nonlocal sent
+        for _ in range(480):
+            sent += 1
+            yield chunk
+
+    response = await api.post(
+        "/api/items", SUPERVISOR, content=thirty_megabytes(), headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413, response.text
+    assert TOO_LARGE_WORDS in response.json()["detail"]
+    assert sent <= 5  # 256 KiB is four chunks: the fifth passes the cap and nothing more is read
+
+
+async def test_a_body_just_under_the_cap_is_read(api: Api) -> None:
+    response = await api.post(
+        "/api/items",
+        SUPERVISOR,
+        content=json.dumps(open_body()).encode().ljust(MAX_BODY_BYTES),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 201, response.text
