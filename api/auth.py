@@ -6,12 +6,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import jwt
-from fastapi import Depends
+from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import NotAuthenticated
 from api.request_log import bind_request
-from api.services import ServicesDep
+from api.services import ServicesDep, get_services
 from domain.people import Actor
 from settings import Settings
 from store.org import UserRecord
@@ -63,6 +65,21 @@ async def current_user(
 
 
 CurrentUser = Annotated[UserRecord, Depends(current_user)]
+
+
+def _signs_in(dependant: Dependant) -> bool:
+    return any(sub.call is current_user or _signs_in(sub) for sub in dependant.dependencies)
+
+
+async def authenticate_first(request: Request) -> None:
+    """NotAuthenticated when the request's route needs a signed-in user and the token does not name one.
+
+    FastAPI decodes a JSON body before it solves any dependency, so a malformed body answered 422
+    before the token was even looked at; the JSON error handler calls this first (api/errors.py).
+    """
+    route = request.scope.get("route")
+    if isinstance(route, APIRoute) and _signs_in(route.dependant):
+        await current_user(get_services(request), await bearer(request))
 
 
 async def current_actor(user: CurrentUser) -> Actor:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
@@ -162,8 +163,11 @@ def validation_summary(errors: list[Any]) -> str:
     return "请求内容有误 / invalid request: " + "; ".join(problems)
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Register the one translation of each failure into an HTTP answer (before any other middleware)."""
+def install_error_handlers(app: FastAPI, *, authenticate_first: Callable[[Request], Awaitable[None]]) -> None:
+    """Register the one translation of each failure into an HTTP answer (before any other middleware).
+
+    `authenticate_first` raises NotAuthenticated when a route that signs in gets no valid token.
+    """
     app.add_middleware(UnexpectedErrorMiddleware)
 
     @app.exception_handler(ApiError)
@@ -179,6 +183,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _on_validation(request: Request, error: RequestValidationError) -> JSONResponse:
         errors = list(error.errors())
+        if any(e.get("type") == "json_invalid" for e in errors):
+            # Only an undecodable body fails before the sign-in dependency runs; a stranger gets 401, not 422.
+            try:
+                await authenticate_first(request)
+            except NotAuthenticated as refused:
+                return _json(refused.status_code, refused.detail)
         return _json(422, validation_summary(errors), errors=[_plain(e) for e in errors])
 
     @app.exception_handler(StarletteHTTPException)

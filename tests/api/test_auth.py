@@ -69,3 +69,23 @@ def test_a_token_names_only_the_user(api_settings_secret: str) -> None:
 def api_settings_secret() -> str:
     """A secret long enough for HS256."""
     return "a-test-secret-that-is-long-enough-for-hs256"
+
+
+@pytest.mark.parametrize("header", [None, "Bearer not-a-jwt"])
+@pytest.mark.parametrize(
+    "path", ["/api/items", "/api/items/any-id/actions/urge", "/api/me/notifications/1/read"]
+)
+async def test_a_malformed_body_without_a_valid_token_is_401_not_422(
+    api: Api, header: str | None, path: str
+) -> None:
+    headers = {"Content-Type": "application/json", **({"Authorization": header} if header else {})}
+    response = await api.http.post(path, content=b'{"title": ', headers=headers)
+    _assert_401(response.status_code, dict(response.headers), response.json()["detail"])
+
+
+async def test_a_malformed_body_with_a_valid_token_is_still_422(api: Api) -> None:
+    response = await api.post(
+        "/api/items", SUPERVISOR, content=b'{"title": ', headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("请求内容有误")
