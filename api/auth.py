@@ -21,6 +21,8 @@ from store.org import UserRecord
 ALGORITHM = "HS256"
 # Clocks of API replicas may drift a little; a token is not refused for a few seconds of skew.
 LEEWAY = timedelta(seconds=30)
+_SKEW = f"允许 {LEEWAY.seconds} 秒时钟偏差"
+_SKEW_EN = f"{LEEWAY.seconds} s of clock skew allowed"
 
 bearer = HTTPBearer(auto_error=False, description="`duban token USER_ID` prints a token")
 
@@ -33,7 +35,8 @@ def issue_token(settings: Settings, user_id: str, *, now: datetime | None = None
 
 
 def user_id_from(settings: Settings, token: str) -> str:
-    """The user id a valid token names; NotAuthenticated if it is expired, forged or malformed."""
+    """The user id a valid token names; NotAuthenticated if it is forged, malformed, expired, issued in
+    the future, or meant to live longer than JWT_TTL_HOURS. Clocks may differ by LEEWAY (30 s)."""
     try:
         claims = jwt.decode(
             token,
@@ -43,9 +46,21 @@ def user_id_from(settings: Settings, token: str) -> str:
             options={"require": ["sub", "iat", "exp"]},
         )
     except jwt.ExpiredSignatureError as error:
-        raise NotAuthenticated("登录已过期，请重新获取令牌 / the token has expired") from error
+        raise NotAuthenticated(
+            f"登录已过期，请重新获取令牌（{_SKEW}）/ the token has expired ({_SKEW_EN})"
+        ) from error
+    except jwt.ImmatureSignatureError as error:
+        raise NotAuthenticated(
+            f"令牌的签发时间在未来（{_SKEW}）/ the token was issued in the future ({_SKEW_EN})"
+        ) from error
     except jwt.InvalidTokenError as error:
         raise NotAuthenticated("令牌无效 / invalid token") from error
+    # A leaked token must not outlive the configured lifetime, whatever `exp` it was signed with.
+    if int(claims["exp"]) - int(claims["iat"]) > settings.jwt_ttl_hours * 3600:
+        raise NotAuthenticated(
+            f"令牌有效期超过 {settings.jwt_ttl_hours} 小时上限，请重新获取令牌 / "
+            f"the token's lifetime exceeds the {settings.jwt_ttl_hours} h maximum"
+        )
     return str(claims["sub"])
 
 
