@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     temporal_ui_port: int = 8233
     jwt_secret: str = DEFAULT_SECRET
     jwt_ttl_hours: int = Field(default=12, ge=1, description="tokens' lifetime, and the longest accepted")
+    # How long `POST /api/items` remembers an Idempotency-Key; after that the key opens a new item.
+    idempotency_key_ttl_hours: int = Field(default=24, ge=1)
     log_level: str = "INFO"
     log_format: Literal["auto", "console", "json"] = "auto"
     seed_demo_org: bool = Field(default=True, description="load the demo org into an empty database")

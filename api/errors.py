@@ -63,6 +63,12 @@ class NotFound(ApiError):
     status_code = 404
 
 
+class InvalidRequest(ApiError):
+    """A request the API cannot act on as sent, beyond what the body's schema says."""
+
+    status_code = 422
+
+
 class EngineUnavailable(ApiError):
     """Temporal cannot be reached; nothing was done."""
 
