@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TypeVar
@@ -14,7 +13,6 @@ import asyncpg
 import httpx
 import pytest
 import structlog
-import uvicorn
 from fastapi import FastAPI
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -25,16 +23,8 @@ from api.errors import RETRY_AFTER_SECONDS
 from store.db import make_engine, make_sessions
 from store.demo_org import DEMO_ORG
 from store.org import OrgDirectory
-from tests.api.conftest import SUPERVISOR, app_settings, open_body
+from tests.api.conftest import SUPERVISOR, app_settings, free_port, open_body, served
 from tests.fixtures.databases import POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER, fresh_postgres_url
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
 
 T = TypeVar("T")
 
@@ -97,16 +87,9 @@ async def test_a_route_failure_is_one_500_logged_once_with_its_traceback(
 async def test_after_a_500_uvicorn_keeps_the_connection_and_logs_no_second_traceback(
     database_url: str, temporal_client: Client, caplog: pytest.LogCaptureFixture
 ) -> None:
-    port = _free_port()
-    config = uvicorn.Config(
-        _failing_app(database_url, temporal_client), host="127.0.0.1", port=port, log_config=None
-    )
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
-    try:
-        await _polled(lambda: asyncio.sleep(0, server.started))
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        answers = []
+    answers = []
+    async with served(_failing_app(database_url, temporal_client)) as base_url:
+        reader, writer = await asyncio.open_connection("127.0.0.1", int(base_url.rsplit(":", 1)[1]))
         with caplog.at_level(logging.ERROR, logger="uvicorn.error"):
             for path in ("/api/boom", "/healthz"):
                 writer.write(f"GET {path} HTTP/1.1\r\nHost: duban.test\r\n\r\n".encode())
@@ -121,15 +104,12 @@ async def test_after_a_500_uvicorn_keeps_the_connection_and_logs_no_second_trace
                 answers.append(head.split(b"\r\n")[0])
         writer.close()
         await writer.wait_closed()
-    finally:
-        server.should_exit = True
-        await serving
     assert answers == [b"HTTP/1.1 500 Internal Server Error", b"HTTP/1.1 200 OK"]
     assert not [record for record in caplog.records if "Exception in ASGI application" in record.getMessage()]
 
 
 async def test_a_database_that_does_not_answer_is_503_with_retry_after(temporal_client: Client) -> None:
-    url = f"postgresql+asyncpg://{POSTGRES_USER}@127.0.0.1:{_free_port()}/nowhere"
+    url = f"postgresql+asyncpg://{POSTGRES_USER}@127.0.0.1:{free_port()}/nowhere"
     async with _client(create_app(app_settings(url, "unused"), temporal_client=temporal_client)) as http:
         with structlog.testing.capture_logs() as lines:
             listed = await http.get("/api/items", headers=_bearer(url))
@@ -187,7 +167,7 @@ async def test_terminated_backends_answer_503_in_flight_and_the_next_request_rec
 
 
 async def test_temporal_unreachable_is_503_with_retry_after(database_url: str) -> None:
-    address = f"127.0.0.1:{_free_port()}"
+    address = f"127.0.0.1:{free_port()}"
     client = await Client.connect(address, data_converter=pydantic_data_converter, lazy=True)
     engine = make_engine(database_url)
     await OrgDirectory(make_sessions(engine)).load(DEMO_ORG)
