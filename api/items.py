@@ -90,9 +90,11 @@ def _same_request(claim: KeyClaim, request_hash: str) -> str:
     return claim.item_id
 
 
-async def _opened_before(services: Services, actor: Actor, key: str, request_hash: str) -> ItemState | None:
+async def _opened_before(
+    services: Services, actor: Actor, key: str, request_hash: str, now: datetime
+) -> ItemState | None:
     """The item `key` already opened for this very request; 422 if it was used with another body."""
-    prior = await services.idempotency.find(actor.id, key, _now())
+    prior = await services.idempotency.find(actor.id, key, now)
     return None if prior is None else await services.items.get(_same_request(prior, request_hash))
 
 
@@ -111,7 +113,9 @@ async def open_item(
     """
     now = _now()
     request_hash = _request_hash(body)
-    if idempotency_key and (existing := await _opened_before(services, actor, idempotency_key, request_hash)):
+    if idempotency_key and (
+        existing := await _opened_before(services, actor, idempotency_key, request_hash, now)
+    ):
         _bind_item(existing.id)
         response.status_code = status.HTTP_200_OK
         return item_public(existing, now)
