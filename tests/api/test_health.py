@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import socket
-
 import httpx
 import structlog
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api import create_app
-from tests.api.conftest import SUPERVISOR, Api, app_settings
+from tests.api.conftest import SUPERVISOR, Api, app_settings, free_port
 
 
 async def test_healthz_is_ok_when_database_and_temporal_answer(api: Api) -> None:
@@ -19,15 +17,8 @@ async def test_healthz_is_ok_when_database_and_temporal_answer(api: Api) -> None
     assert response.json() == {"status": "ok", "database": True, "temporal": True}
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
 async def test_healthz_is_503_degraded_when_temporal_is_down(database_url: str) -> None:
-    address = f"127.0.0.1:{_closed_port()}"
+    address = f"127.0.0.1:{free_port()}"
     client = await Client.connect(address, data_converter=pydantic_data_converter, lazy=True)
     app = create_app(app_settings(database_url, "unused", temporal_address=address), temporal_client=client)
     transport = httpx.ASGITransport(app=app)
