@@ -44,7 +44,9 @@ class Settings(BaseSettings):
     # Shared by the API (signs every action) and every worker (refuses what it did not sign).
     # Unset: a random key in the data directory, which `duban up`'s processes share.
     action_signing_key: SecretStr | None = None
-    jwt_ttl_hours: int = 12
+    jwt_ttl_hours: int = Field(default=12, ge=1, description="tokens' lifetime, and the longest accepted")
+    # How long `POST /api/items` remembers an Idempotency-Key; after that the key opens a new item.
+    idempotency_key_ttl_hours: int = Field(default=24, ge=1)
     log_level: str = "INFO"
     log_format: Literal["auto", "console", "json"] = "auto"
     seed_demo_org: bool = Field(default=True, description="load the demo org into an empty database")

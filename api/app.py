@@ -11,6 +11,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api import audit, health, items, notifications, people, policies
+from api.auth import authenticate_first
+from api.body_limit import BodyLimitMiddleware
 from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.request_log import RequestLogMiddleware
@@ -76,11 +78,13 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+    install_error_handlers(app, authenticate_first=authenticate_first)
+    app.add_middleware(BodyLimitMiddleware)
+    install_metrics(app)  # outside the body limit: its 413s are counted too
+    # Added last, so outermost: its line records every answer, those of the error middleware too.
     app.add_middleware(RequestLogMiddleware)
-    install_error_handlers(app)
     install_docs(app)
     for module in (items, audit, people, notifications, policies, health):
         app.include_router(module.router)
-    install_metrics(app)
-    trace_app(app, tracer_provider)
+    trace_app(app, tracer_provider)  # wraps the whole stack: the request line runs inside its span
     return app

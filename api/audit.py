@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from api.permissions import Auditor
-from api.schemas import ChainReportPublic, EventPublic
+from api.schemas import ChainReportPublic, EventPublic, PageOffset
 from api.services import ServicesDep
-from domain.instants import Instant
+from domain.instants import InputInstant
 from store.audit_trail import AuditTrail
 from store.verification import verify_audit_trail
 from telemetry.api_metrics import record_verification
@@ -25,10 +25,14 @@ class ActorEventsQuery(BaseModel):
     model_config = {"populate_by_name": True}
 
     actor: str = Field(min_length=1, max_length=128, description="user id, e.g. sup-zhang")
-    start: Instant | None = Field(default=None, alias="from", description="inclusive, ISO-8601 with timezone")
-    end: Instant | None = Field(default=None, alias="to", description="exclusive, ISO-8601 with timezone")
+    start: InputInstant | None = Field(
+        default=None, alias="from", description="inclusive, ISO-8601 with timezone"
+    )
+    end: InputInstant | None = Field(
+        default=None, alias="to", description="exclusive, ISO-8601 with timezone"
+    )
     limit: int = Field(default=50, ge=1, le=500)
-    offset: int = Field(default=0, ge=0)
+    offset: PageOffset = 0
 
 
 class ActorEvents(BaseModel):

@@ -6,12 +6,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import jwt
-from fastapi import Depends
+from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import NotAuthenticated
 from api.request_log import bind_request
-from api.services import ServicesDep
+from api.services import ServicesDep, get_services
 from domain.people import Actor
 from settings import Settings
 from store.org import UserRecord
@@ -19,6 +21,8 @@ from store.org import UserRecord
 ALGORITHM = "HS256"
 # Clocks of API replicas may drift a little; a token is not refused for a few seconds of skew.
 LEEWAY = timedelta(seconds=30)
+_SKEW = f"允许 {LEEWAY.seconds} 秒时钟偏差"
+_SKEW_EN = f"{LEEWAY.seconds} s of clock skew allowed"
 
 bearer = HTTPBearer(auto_error=False, description="`duban token USER_ID` prints a token")
 
@@ -31,7 +35,8 @@ def issue_token(settings: Settings, user_id: str, *, now: datetime | None = None
 
 
 def user_id_from(settings: Settings, token: str) -> str:
-    """The user id a valid token names; NotAuthenticated if it is expired, forged or malformed."""
+    """The user id a valid token names; NotAuthenticated if it is forged, malformed, expired, issued in
+    the future, or meant to live longer than JWT_TTL_HOURS. Clocks may differ by LEEWAY (30 s)."""
     try:
         claims = jwt.decode(
             token,
@@ -41,9 +46,21 @@ def user_id_from(settings: Settings, token: str) -> str:
             options={"require": ["sub", "iat", "exp"]},
         )
     except jwt.ExpiredSignatureError as error:
-        raise NotAuthenticated("登录已过期，请重新获取令牌 / the token has expired") from error
+        raise NotAuthenticated(
+            f"登录已过期，请重新获取令牌（{_SKEW}）/ the token has expired ({_SKEW_EN})"
+        ) from error
+    except jwt.ImmatureSignatureError as error:
+        raise NotAuthenticated(
+            f"令牌的签发时间在未来（{_SKEW}）/ the token was issued in the future ({_SKEW_EN})"
+        ) from error
     except jwt.InvalidTokenError as error:
         raise NotAuthenticated("令牌无效 / invalid token") from error
+    # A leaked token must not outlive the configured lifetime, whatever `exp` it was signed with.
+    if int(claims["exp"]) - int(claims["iat"]) > settings.jwt_ttl_hours * 3600:
+        raise NotAuthenticated(
+            f"令牌有效期超过 {settings.jwt_ttl_hours} 小时上限，请重新获取令牌 / "
+            f"the token's lifetime exceeds the {settings.jwt_ttl_hours} h maximum"
+        )
     return str(claims["sub"])
 
 
@@ -63,6 +80,21 @@ async def current_user(
 
 
 CurrentUser = Annotated[UserRecord, Depends(current_user)]
+
+
+def _signs_in(dependant: Dependant) -> bool:
+    return any(sub.call is current_user or _signs_in(sub) for sub in dependant.dependencies)
+
+
+async def authenticate_first(request: Request) -> None:
+    """NotAuthenticated when the request's route needs a signed-in user and the token does not name one.
+
+    FastAPI decodes a JSON body before it solves any dependency, so a malformed body answered 422
+    before the token was even looked at; the JSON error handler calls this first (api/errors.py).
+    """
+    route = request.scope.get("route")
+    if isinstance(route, APIRoute) and _signs_in(route.dependant):
+        await current_user(get_services(request), await bearer(request))
 
 
 async def current_actor(user: CurrentUser) -> Actor:

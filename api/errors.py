@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.service import RPCError
 
 from domain.refusals import CommandRefused, RefusalKind
@@ -27,6 +30,15 @@ STARLETTE_WORDING = {
     "Method Not Allowed": "不支持该请求方法 / method not allowed",
 }
 ENGINE_UNAVAILABLE = "督办引擎暂不可用，请稍后重试 / the workflow engine is unavailable, try again later"
+DATABASE_UNAVAILABLE = "数据库暂不可用，请稍后重试 / the database is unavailable, try again later"
+INTERNAL_ERROR = "服务器内部错误，请联系管理员 / internal error, please tell the administrator"
+# A 503 tells the client when to try again: long enough for a database or Temporal restart to finish.
+RETRY_AFTER_SECONDS = 5
+# SQLSTATEs of a PostgreSQL server that went away or is not back yet: connection exception (08),
+# operator intervention (57P01 admin shutdown, 57P02 crash shutdown, 57P03 starting up), too many connections.
+_UNAVAILABLE_SQLSTATES = ("08", "57P", "53300")
+# An unreachable Temporal makes the lazy client raise a bare RuntimeError (SDK bridge): only its words tell.
+_TEMPORAL_CONNECT_FAILED = "Failed client connect"
 
 
 class ApiError(Exception):
@@ -50,6 +62,12 @@ class NotFound(ApiError):
     """An unknown item, action or user."""
 
     status_code = 404
+
+
+class InvalidRequest(ApiError):
+    """A request the API cannot act on as sent, beyond what the body's schema says."""
+
+    status_code = 422
 
 
 class EngineUnavailable(ApiError):
@@ -84,9 +102,69 @@ def item_not_found(item_id: str) -> NotFound:
 
 def _json(status: int, detail: str, retry_after: int | None = None, **extra: Any) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if status == 503:
+        retry_after = retry_after or RETRY_AFTER_SECONDS
     if retry_after is not None:
         headers["Retry-After"] = str(retry_after)
     return JSONResponse({"detail": detail, **extra}, status_code=status, headers=headers)
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether `error` says the database is down, restarting, or dropped the connection: worth a retry."""
+    if isinstance(error, ConnectionError | OperationalError | InterfaceError):
+        # ConnectionError: the socket was refused or reset before SQLAlchemy had a connection to wrap it.
+        return True
+    if isinstance(error, DBAPIError):
+        sqlstate = getattr(error.orig, "sqlstate", None) or ""
+        return error.connection_invalidated or sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+    return False
+
+
+def _unavailable(error: Exception) -> str | None:
+    """The 503's detail when `error` says the database or Temporal cannot be reached now, else None."""
+    if database_unavailable(error):
+        return DATABASE_UNAVAILABLE
+    if isinstance(error, RuntimeError) and str(error).startswith(_TEMPORAL_CONNECT_FAILED):
+        return ENGINE_UNAVAILABLE
+    return None
+
+
+def _unexpected(error: Exception) -> JSONResponse:
+    if (detail := _unavailable(error)) is not None:
+        log.warning("dependency unavailable", error=str(error), error_type=type(error).__name__)
+        return _json(503, detail)
+    log.error("unexpected error", exc_info=error)
+    return _json(500, INTERNAL_ERROR)
+
+
+class UnexpectedErrorMiddleware:
+    """Pure ASGI: answers an exception no handler took (503 for the database, else 500), logged once.
+
+    An `Exception` handler runs in Starlette's ServerErrorMiddleware, which re-raises after
+    answering: the server then logged the error a second time and closed the keep-alive connection.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the request; turn an exception raised before the response started into an answer."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracked)
+        except Exception as error:
+            if started:
+                raise  # half an answer is out: only the server closing the connection can tell the client
+            await _unexpected(error)(scope, receive, send)
 
 
 def _location(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -107,8 +185,12 @@ def validation_summary(errors: list[Any]) -> str:
     return "请求内容有误 / invalid request: " + "; ".join(problems)
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Register the one translation of each failure into an HTTP answer."""
+def install_error_handlers(app: FastAPI, *, authenticate_first: Callable[[Request], Awaitable[None]]) -> None:
+    """Register the one translation of each failure into an HTTP answer (before any other middleware).
+
+    `authenticate_first` raises NotAuthenticated when a route that signs in gets no valid token.
+    """
+    app.add_middleware(UnexpectedErrorMiddleware)
 
     @app.exception_handler(ApiError)
     async def _on_api_error(request: Request, error: ApiError) -> JSONResponse:
@@ -123,6 +205,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _on_validation(request: Request, error: RequestValidationError) -> JSONResponse:
         errors = list(error.errors())
+        if any(e.get("type") == "json_invalid" for e in errors):
+            # Only an undecodable body fails before the sign-in dependency runs; a stranger gets 401, not 422.
+            try:
+                await authenticate_first(request)
+            except NotAuthenticated as refused:
+                return _json(refused.status_code, refused.detail)
         return _json(422, validation_summary(errors), errors=[_plain(e) for e in errors])
 
     @app.exception_handler(StarletteHTTPException)
@@ -133,9 +221,4 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RPCError)
     async def _on_rpc(request: Request, error: RPCError) -> JSONResponse:
         log.warning("temporal call failed", status=error.status.name, message=error.message)
-        return _json(503, ENGINE_UNAVAILABLE, retry_after=5)
-
-    @app.exception_handler(Exception)
-    async def _on_unexpected(request: Request, error: Exception) -> JSONResponse:
-        log.error("unexpected error", exc_info=error)
-        return _json(500, "服务器内部错误，请联系管理员 / internal error, please tell the administrator")
+        return _json(503, ENGINE_UNAVAILABLE)

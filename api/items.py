@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from activities.workdays import dues_at
-from api.errors import NotFound, item_not_found
+from api.errors import InvalidRequest, NotFound, item_not_found
 from api.org_checks import check_leader, check_units
 from api.permissions import Auditor, HistoryReader, ItemReader, Supervisor, require_visible, unit_scope
 from api.request_log import bind_request
@@ -30,19 +30,19 @@ from audit.splits import workflow_split
 from domain.commands import ACTIONS, Command, Reassign
 from domain.decide import Context, decide
 from domain.fold import fold
-from domain.instants import Instant
+from domain.instants import InputInstant
 from domain.people import Actor
 from domain.refusals import CommandRefused, Refusal, RefusalKind, conflict
 from domain.state import ItemState, describe_waiting
 from ledger.hashing import canonical_json
+from store.idempotency import KeyClaim
 from store.items import ItemFilter
 from store.verification import verify_audit_trail
 from workflows.messages import ActionRequest, workflow_id_for
 
 router = APIRouter(prefix="/api/items", tags=["items"])
 
-# Idempotency keys become item ids: the same key from the same user always names the same item.
-IDEMPOTENCY_NAMESPACE = uuid.UUID("3d9f0c52-7b1e-4f6a-9a35-1c2e8d4b7f60")
+KEY_REUSED = "Idempotency-Key 已用于不同的请求内容 / the key was used with a different request body"
 ACTION_NAMES = tuple(name for name in ACTIONS if name != "open")
 
 
@@ -80,6 +80,25 @@ def _parsed(command_type: type[Command], body: dict[str, Any]) -> Command:
         raise RequestValidationError(errors, body=body) from error
 
 
+def _request_hash(body: ItemCreate) -> str:
+    """The body as validated (defaults filled in), canonical JSON, SHA-256: a retry hashes the same."""
+    return hashlib.sha256(canonical_json(body.model_dump(mode="json"))).hexdigest()
+
+
+def _same_request(claim: KeyClaim, request_hash: str) -> str:
+    if claim.request_hash != request_hash:
+        raise InvalidRequest(KEY_REUSED)
+    return claim.item_id
+
+
+async def _opened_before(
+    services: Services, actor: Actor, key: str, request_hash: str, now: datetime
+) -> ItemState | None:
+    """The item `key` already opened for this very request; 422 if it was used with another body."""
+    prior = await services.idempotency.find(actor.id, key, now)
+    return None if prior is None else await services.items.get(_same_request(prior, request_hash))
+
+
 @router.post("", status_code=status.HTTP_201_CREATED, summary="立项 / open an item")
 async def open_item(
     body: ItemCreate,
@@ -88,23 +107,32 @@ async def open_item(
     response: Response,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> ItemPublic:
-    """Open an item in 研究部署 (deploy). With an `Idempotency-Key`, a repeat returns the same item (200)."""
-    if idempotency_key:
-        item_id = str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{actor.id}\n{idempotency_key}"))
-        _bind_item(item_id)
-        if (existing := await services.items.get(item_id)) is not None:
-            response.status_code = status.HTTP_200_OK
-            return item_public(existing, _now())
-    else:
-        item_id = str(uuid.uuid4())
-        _bind_item(item_id)
+    """Open an item in 研究部署 (deploy).
+
+    With an `Idempotency-Key`, a repeat of the same request within IDEMPOTENCY_KEY_TTL_HOURS (24 h)
+    returns the same item (200); the key with a different body is 422; after that time it opens anew.
+    """
+    now = _now()
+    request_hash = _request_hash(body)
+    if idempotency_key and (
+        existing := await _opened_before(services, actor, idempotency_key, request_hash, now)
+    ):
+        _bind_item(existing.id)
+        response.status_code = status.HTTP_200_OK
+        return item_public(existing, now)
     await check_units(services.org, [body.lead_unit, *body.co_units])
     await check_leader(services.org, body.leader)
-    dues = dues_at(_now())
-    # Refuse here what the workflow would refuse, so a bad opening never starts a workflow.
-    precheck = decide(ItemState(), body, Context(actor=actor, now=_now(), dues=dues, number="pending"))
+    dues = dues_at(now)
+    # Refuse here what the workflow would refuse, so a bad opening never starts a workflow (nor takes a key).
+    precheck = decide(ItemState(), body, Context(actor=actor, now=now, dues=dues, number="pending"))
     if isinstance(precheck, Refusal):
         raise CommandRefused(precheck)
+    if idempotency_key:
+        claim = await services.idempotency.claim(actor.id, idempotency_key, request_hash, now)
+        item_id = _same_request(claim, request_hash)
+    else:
+        item_id = str(uuid.uuid4())
+    _bind_item(item_id)
     try:
         result = await services.gateway.open(item_id, actor, body.model_dump(mode="json"), dues)
     except CommandRefused as refused:
@@ -113,8 +141,8 @@ async def open_item(
         if refused.refusal.kind is not RefusalKind.CONFLICT or existing is None:
             raise
         response.status_code = status.HTTP_200_OK
-        return item_public(existing, _now())
-    return item_public(result.state, _now())
+        return item_public(existing, now)
+    return item_public(result.state, now)
 
 
 @router.get("", summary="督办事项列表 / list items")
@@ -212,7 +240,9 @@ async def item_state_as_of(
     item_id: str,
     actor: HistoryReader,
     services: ServicesDep,
-    as_of: Annotated[Instant, Query(description="ISO-8601 with a timezone, e.g. 2026-10-01T12:00:00+08:00")],
+    as_of: Annotated[
+        InputInstant, Query(description="ISO-8601 with a timezone, e.g. 2026-10-01T12:00:00+08:00")
+    ],
 ) -> ItemPublic:
     """The state replayed from the events that occurred at or before `as_of`."""
     await _visible_item(services, actor, item_id)

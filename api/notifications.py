@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import CurrentUser
 from api.errors import NotFound
+from api.schemas import PageOffset, RowId
 from api.services import ServicesDep
 from store.inbox import Inbox, InboxEntry
 
@@ -48,7 +49,7 @@ class NotificationQuery(BaseModel):
 
     unread: bool = False
     limit: int = Field(default=50, ge=1, le=200)
-    offset: int = Field(default=0, ge=0)
+    offset: PageOffset = 0
 
 
 class ReadAll(BaseModel):
@@ -93,7 +94,9 @@ async def read_all(user: CurrentUser, inbox: InboxDep) -> ReadAll:
 
 
 @router.post("/{notification_id}/read", summary="标为已读 / mark read")
-async def read_one(notification_id: int, user: CurrentUser, inbox: InboxDep) -> NotificationPublic:
+async def read_one(
+    notification_id: Annotated[RowId, Path()], user: CurrentUser, inbox: InboxDep
+) -> NotificationPublic:
     """Mark one of the caller's notices read; another user's notice is unknown to the caller (404)."""
     entry = await inbox.mark_read(user.id, notification_id, datetime.now(UTC))
     if entry is None:

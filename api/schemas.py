@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -12,6 +12,14 @@ from domain.people import Actor, Role
 from domain.stages import Light, Stage
 from domain.state import ItemState
 from domain.vocabulary import Category, Priority
+
+# Nobody pages a million rows deep by hand; unbounded, SQLite overflowed on OFFSET >= 2^63 (a 500).
+MAX_OFFSET = 1_000_000
+PageOffset = Annotated[int, Field(ge=0, le=MAX_OFFSET)]
+"""How many rows a page skips."""
+ROW_ID_MAX = 2**63 - 1
+RowId = Annotated[int, Field(ge=1, le=ROW_ID_MAX)]
+"""A database row id (a signed 64-bit key on both back-ends)."""
 
 
 class ItemCreate(OpenItem):
@@ -43,7 +51,7 @@ class ItemListQuery(BaseModel):
     overdue: bool | None = None
     q: str | None = Field(default=None, max_length=200, description="words in title, number or requirements")
     limit: int = Field(default=50, ge=1, le=200)
-    offset: int = Field(default=0, ge=0)
+    offset: PageOffset = 0
 
 
 class ItemList(BaseModel):

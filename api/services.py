@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated, cast
 
 from fastapi import Depends, Request
@@ -13,6 +14,7 @@ from api.gateway import ItemGateway
 from settings import Settings
 from store.db import make_sessions
 from store.event_log import EventLog
+from store.idempotency import IdempotencyKeys
 from store.items import ItemQueries
 from store.org import OrgDirectory
 
@@ -29,6 +31,7 @@ class Services:
     items: ItemQueries
     org: OrgDirectory
     gateway: ItemGateway
+    idempotency: IdempotencyKeys
 
 
 def build_services(settings: Settings, engine: AsyncEngine, temporal: Client) -> Services:
@@ -45,6 +48,7 @@ def build_services(settings: Settings, engine: AsyncEngine, temporal: Client) ->
         gateway=ItemGateway(
             temporal, settings.task_queue, settings.action_timeout_seconds, settings.resolved_action_key()
         ),
+        idempotency=IdempotencyKeys(sessions, timedelta(hours=settings.idempotency_key_ttl_hours)),
     )
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from domain.instants import Instant
+from domain.instants import InputInstant, Instant
 from domain.vocabulary import Category, Priority, Source
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
@@ -32,12 +32,18 @@ class Attachment(BaseModel):
 
 
 class MilestoneSpec(BaseModel):
-    """A 时间节点: a named step with its due instant."""
+    """A 时间节点: a named step with its due instant, as events record it."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: Short
     due: Instant
+
+
+class PlannedMilestone(MilestoneSpec):
+    """A 时间节点 as a command gives it: its due instant within the accepted range."""
+
+    due: InputInstant
 
 
 def _unique(names: list[str], what: str) -> None:
@@ -56,8 +62,8 @@ class OpenItem(Command):
     lead_unit: Key
     co_units: list[Key] = Field(default_factory=list, max_length=50)
     leader: Key
-    deadline: Instant
-    milestones: list[MilestoneSpec] = Field(default_factory=list, max_length=50)
+    deadline: InputInstant
+    milestones: list[PlannedMilestone] = Field(default_factory=list, max_length=50)
     tags: list[Short] = Field(default_factory=list, max_length=20)
     attachments: list[Attachment] = Field(default_factory=list, max_length=50)
 
@@ -95,7 +101,7 @@ class SubmitPlan(Command):
     """报送工作方案: the lead unit's measures and milestones."""
 
     measures: Text
-    milestones: list[MilestoneSpec] = Field(default_factory=list, max_length=50)
+    milestones: list[PlannedMilestone] = Field(default_factory=list, max_length=50)
 
     @model_validator(mode="after")
     def _milestones_distinct(self) -> SubmitPlan:
@@ -127,7 +133,7 @@ class ReportProgress(Command):
 class RequestExtension(Command):
     """申请延期: the lead unit asks for a later deadline."""
 
-    new_deadline: Instant
+    new_deadline: InputInstant
     reason: Text
 
 
@@ -151,7 +157,7 @@ class Inspect(Command):
     result: Literal["pass", "rectify"]
     findings: Text
     requirements: Annotated[str, StringConstraints(max_length=4000)] = ""
-    new_deadline: Instant | None = None
+    new_deadline: InputInstant | None = None
 
     @model_validator(mode="after")
     def _rectify_needs_terms(self) -> Inspect:
@@ -179,7 +185,7 @@ class Evaluate(Command):
     effective: bool
     rating: Literal["excellent", "good", "fair", "poor"]
     comment: Annotated[str, StringConstraints(max_length=4000)] = ""
-    new_deadline: Instant | None = None
+    new_deadline: InputInstant | None = None
 
 
 class Urge(Command):

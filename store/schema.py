@@ -121,6 +121,16 @@ users = Table(
     Column("top_leader", Boolean, nullable=False, server_default=false()),
 )
 
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("actor_id", String(ID), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("item_id", String(ID), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
 import store.ledger_tables  # noqa: E402 — the ledger and its checkpoints join this metadata
 import store.notify_tables  # noqa: E402 — the notification tables join this metadata
 import store.policy_tables  # noqa: E402, F401 — the escalation policies join this metadata

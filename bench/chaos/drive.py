@@ -23,7 +23,6 @@ from typing import Any
 
 import httpx
 
-from api.items import IDEMPOTENCY_NAMESPACE
 from bench.story import open_body
 
 SUPERVISOR, LEAD, CO, LEADER, AUDITOR = "sup-zhang", "fgw-li", "czj-wu", "leader-wang", "audit-zhao"
@@ -77,7 +76,7 @@ class ItemRun:
     ordinal: int
     rectify: bool
     actions: list[Action]
-    item_id: str
+    item_id: str = ""  # the API's answer to `open` (a retry under the same key answers the same id)
 
     @property
     def finished(self) -> bool:
@@ -144,10 +143,7 @@ def plan_for(ordinal: int, rectify: bool) -> ItemRun:
         ("evaluate", SUPERVISOR, "ItemClosed", {"effective": True, "rating": "good"}, "comment"),
     ]
     actions = [act(i, step) for i, step in enumerate(steps, start=1)]
-    # The API derives the item's id from the opener and the key, so it is known even if every
-    # answer to `open` was lost.
-    item_id = str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{SUPERVISOR}\n{actions[0].key}"))
-    return ItemRun(ordinal, rectify, actions, item_id)
+    return ItemRun(ordinal, rectify, actions)
 
 
 def event_matches(action: Action, event: dict[str, Any]) -> bool:
@@ -272,6 +268,8 @@ class Driver:
         try:
             if action.name == "open":
                 response = await self._http.post("/api/items", json=action.body, headers=headers)
+                if response.is_success:
+                    item.item_id = response.json()["id"]
             else:
                 response = await self._http.post(
                     f"/api/items/{item.item_id}/actions/{action.name}", json=action.body, headers=headers

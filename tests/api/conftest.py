@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -11,6 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
@@ -63,6 +67,33 @@ def open_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on (just now)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@asynccontextmanager
+async def served(app: FastAPI) -> AsyncIterator[str]:
+    """`app` under a real uvicorn on a free loopback port, in this event loop; yields its base URL."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, log_level="warning")
+    )
+    serving = asyncio.create_task(server.serve())
+    try:
+        for _ in range(200):
+            if server.started:
+                break
+            await asyncio.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await serving
+
+
 @dataclass
 class Api:
     """An HTTP client of the app, plus what a test needs to sign in and to look at the audit log."""
@@ -109,7 +140,7 @@ class Api:
 
 
 @asynccontextmanager
-async def serve(
+async def running_api(
     database_url: str, client: Client, *, task_queue: str | None = None, worker: bool = True, **overrides: Any
 ) -> AsyncIterator[Api]:
     """The app with its lifespan and the demo org on `database_url`; with a real item worker unless
@@ -137,5 +168,5 @@ async def serve(
 @pytest.fixture
 async def api(database_url: str, temporal_client: Client) -> AsyncIterator[Api]:
     """The app with its lifespan, the demo org, and a real worker on a fresh task queue."""
-    async with serve(database_url, temporal_client) as served:
+    async with running_api(database_url, temporal_client) as served:
         yield served

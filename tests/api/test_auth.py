@@ -69,3 +69,55 @@ def test_a_token_names_only_the_user(api_settings_secret: str) -> None:
 def api_settings_secret() -> str:
     """A secret long enough for HS256."""
     return "a-test-secret-that-is-long-enough-for-hs256"
+
+
+@pytest.mark.parametrize("header", [None, "Bearer not-a-jwt"])
+@pytest.mark.parametrize(
+    "path", ["/api/items", "/api/items/any-id/actions/urge", "/api/me/notifications/1/read"]
+)
+async def test_a_malformed_body_without_a_valid_token_is_401_not_422(
+    api: Api, header: str | None, path: str
+) -> None:
+    headers = {"Content-Type": "application/json", **({"Authorization": header} if header else {})}
+    response = await api.http.post(path, content=b'{"title": ', headers=headers)
+    _assert_401(response.status_code, dict(response.headers), response.json()["detail"])
+
+
+async def test_a_malformed_body_with_a_valid_token_is_still_422(api: Api) -> None:
+    response = await api.post(
+        "/api/items", SUPERVISOR, content=b'{"title": ', headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("请求内容有误")
+
+
+def _signed(settings: Settings, **claims: object) -> str:
+    return jwt.encode({"sub": SUPERVISOR, **claims}, settings.jwt_secret, algorithm="HS256")
+
+
+async def test_a_token_meant_to_live_longer_than_the_ttl_is_401(api: Api) -> None:
+    now = datetime.now(UTC)
+    year_2300 = _signed(api.settings, iat=now, exp=datetime(2300, 1, 1, tzinfo=UTC))
+    just_over = _signed(
+        api.settings, iat=now, exp=now + timedelta(hours=api.settings.jwt_ttl_hours, seconds=1)
+    )
+    for token in (year_2300, just_over):
+        response = await api.http.get("/api/items", headers={"Authorization": f"Bearer {token}"})
+        _assert_401(response.status_code, dict(response.headers), response.json()["detail"])
+        assert f"{api.settings.jwt_ttl_hours} 小时上限" in response.json()["detail"]
+    exactly = _signed(api.settings, iat=now, exp=now + timedelta(hours=api.settings.jwt_ttl_hours))
+    assert (
+        await api.http.get("/api/items", headers={"Authorization": f"Bearer {exactly}"})
+    ).status_code == 200
+
+
+async def test_a_token_issued_in_the_future_is_401_past_the_30_second_leeway(api: Api) -> None:
+    def issued_in(seconds: int) -> dict[str, str]:
+        iat = datetime.now(UTC) + timedelta(seconds=seconds)
+        return {"Authorization": f"Bearer {_signed(api.settings, iat=iat, exp=iat + timedelta(hours=1))}"}
+
+    future = await api.http.get("/api/items", headers=issued_in(120))
+    _assert_401(future.status_code, dict(future.headers), future.json()["detail"])
+    assert "签发时间在未来" in future.json()["detail"]
+    assert "30" in future.json()["detail"]
+    assert (await api.http.get("/api/items", headers=issued_in(10))).status_code == 200

@@ -37,7 +37,7 @@ from domain.commands import ACTIONS as COMMANDS
 from domain.events import EscalationRaised, RecordedEvent, ReminderSent
 from store.event_log import EventLog
 from tests.api import conftest as harness
-from tests.api.conftest import AUDITOR, Api, open_body, serve
+from tests.api.conftest import AUDITOR, Api, open_body, running_api
 from tests.fixtures.databases import migrated_sqlite_url
 
 # The actors, by their relation to every item this module opens (lead fgw, co-unit czj, leader-wang).
@@ -326,7 +326,7 @@ async def matrix(
 ) -> AsyncIterator[Matrix]:
     """One app, worker and SQLite database for the whole table: refused cells leave nothing to reset."""
     directory: Path = tmp_path_factory.mktemp("authorization-matrix")
-    async with serve(await migrated_sqlite_url(directory), dev_server.client) as api:
+    async with running_api(await migrated_sqlite_url(directory), dev_server.client) as api:
         yield Matrix(api)
 
 

@@ -21,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from audit.reconcile import reconcile
 from store.event_log import EventLog
-from tests.api.conftest import CO, LEAD, SUPERVISOR, Api, serve
+from tests.api.conftest import CO, LEAD, SUPERVISOR, Api, running_api
 from tests.fixtures.databases import POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER, fresh_postgres_url
 from tests.fixtures.temporal import TEMPORAL_CLI
 
@@ -122,7 +122,7 @@ async def test_a_burst_of_mixed_actions_lands_each_answered_action_once(
 async def test_an_action_beyond_the_updates_in_flight_answers_429_and_changes_nothing(
     temporal_client: Client,
 ) -> None:
-    async with fresh_postgres_url() as url, serve(url, temporal_client) as api:
+    async with fresh_postgres_url() as url, running_api(url, temporal_client) as api:
         await _overflow(api, url)
 
 

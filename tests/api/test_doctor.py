@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from pathlib import Path
 
 import pytest
 from temporalio.client import Client
 
 import cli
+from tests.api.conftest import free_port
 from tests.fixtures.databases import migrated_sqlite_url, sqlite_url
-
-
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 def _doctor(capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, str]]:
@@ -60,14 +53,14 @@ def test_each_broken_dependency_is_one_line_naming_it(
     environment: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     secrets = environment.parent / "secrets"
-    monkeypatch.setenv("DATABASE_URL", f"postgresql+asyncpg://postgres@127.0.0.1:{_closed_port()}/duban")
-    monkeypatch.setenv("TEMPORAL_ADDRESS", f"127.0.0.1:{_closed_port()}")
+    monkeypatch.setenv("DATABASE_URL", f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/duban")
+    monkeypatch.setenv("TEMPORAL_ADDRESS", f"127.0.0.1:{free_port()}")
     monkeypatch.setenv("ENVIRONMENT", "production")
     monkeypatch.setenv("JWT_SECRET", "a-real-secret")
     monkeypatch.setenv("ACTION_SIGNING_KEY", "short")
     monkeypatch.setenv("AUDIT_SIGNER_FILE", str(secrets / "audit-signing.key"))
     monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("SMTP_PORT", str(_closed_port()))
+    monkeypatch.setenv("SMTP_PORT", str(free_port()))
     monkeypatch.setenv("WEBHOOKS_ENABLED", "true")
     monkeypatch.setenv("UNIT_SECRETS_FILE", str(secrets / "unit-secrets.toml"))
     code, lines = _doctor(capsys)

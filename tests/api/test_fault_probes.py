@@ -30,7 +30,7 @@ from audit.reconcile import reconcile
 from domain.fold import fold
 from store.event_log import EventLog
 from store.items import ItemQueries
-from tests.api.conftest import AUDITOR, CO, LEAD, SUPERVISOR, Api, serve
+from tests.api.conftest import AUDITOR, CO, LEAD, SUPERVISOR, Api, running_api
 from tests.fixtures.databases import POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER, fresh_postgres_url
 from tests.fixtures.temporal import run_item_worker
 from workflows.item import SupervisionItemWorkflow
@@ -53,7 +53,7 @@ def api_without_worker(
     database_url: str, client: Client, task_queue: str
 ) -> contextlib.AbstractAsyncContextManager[Api]:
     """The app on its own task queue, with no worker: each probe brings the workers it needs."""
-    return serve(
+    return running_api(
         database_url, client, task_queue=task_queue, worker=False, action_timeout_seconds=API_WAIT_SECONDS
     )
 

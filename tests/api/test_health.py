@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import socket
-
 import httpx
 import structlog
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api import create_app
-from tests.api.conftest import SUPERVISOR, Api, app_settings
+from tests.api.conftest import SUPERVISOR, Api, app_settings, free_port
 
 
 async def test_readyz_is_ready_when_database_and_temporal_answer(api: Api) -> None:
@@ -18,13 +16,6 @@ async def test_readyz_is_ready_when_database_and_temporal_answer(api: Api) -> No
     assert response.status_code == 200
     assert response.json() == {"status": "ready", "database": True, "temporal": True, "down": []}
     assert (await api.http.get("/healthz")).json() == {"status": "ok"}
-
-
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 async def _probe(database_url: str, temporal_address: str) -> tuple[httpx.Response, httpx.Response]:
@@ -41,14 +32,14 @@ async def _probe(database_url: str, temporal_address: str) -> tuple[httpx.Respon
 
 
 async def test_readyz_names_temporal_when_its_frontend_is_down(database_url: str) -> None:
-    live, ready = await _probe(database_url, f"127.0.0.1:{_closed_port()}")
+    live, ready = await _probe(database_url, f"127.0.0.1:{free_port()}")
     assert live.status_code == 200  # liveness: the process is fine, restarting it would not help
     assert ready.status_code == 503
     assert ready.json() == {"status": "unready", "database": True, "temporal": False, "down": ["temporal"]}
 
 
 async def test_readyz_names_the_database_when_its_server_is_down(temporal_client: Client) -> None:
-    nowhere = f"postgresql+asyncpg://postgres@127.0.0.1:{_closed_port()}/duban"
+    nowhere = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/duban"
     live, ready = await _probe(nowhere, temporal_client.service_client.config.target_host)
     assert live.status_code == 200
     assert ready.status_code == 503

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
+import asyncio
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
+from sqlalchemy import update
+
 from domain.events import SYSTEM_EVENT_TYPES
+from store.schema import idempotency_keys
 from tests.api.conftest import (
     AUDITOR,
     CO,
@@ -63,19 +67,52 @@ async def test_a_loop_through_plan_approval_enters_implementation(api: Api) -> N
 
 
 async def test_the_same_idempotency_key_opens_one_item(api: Api) -> None:
-    # Unique per run: item ids derive from (user, key) and the dev server outlives each test's database.
-    key = {"Idempotency-Key": f"meeting-2026-07-item-3-{uuid.uuid4()}"}
-    first = await api.post("/api/items", SUPERVISOR, json=open_body(), headers=key)
-    again = await api.post("/api/items", SUPERVISOR, json=open_body(), headers=key)
+    key, body = {"Idempotency-Key": "meeting-2026-07-item-3"}, open_body()
+    first = await api.post("/api/items", SUPERVISOR, json=body, headers=key)
+    again = await api.post("/api/items", SUPERVISOR, json=body, headers=key)
     assert first.status_code == 201
     assert again.status_code == 200
     assert again.json()["id"] == first.json()["id"]
     assert await api.action_types(first.json()["id"]) == ["ItemOpened"]
 
-    other_user = await api.post("/api/items", SUPERVISOR_2, json=open_body(), headers=key)
+    other_user = await api.post("/api/items", SUPERVISOR_2, json=body, headers=key)
     assert other_user.status_code == 201
     assert other_user.json()["id"] != first.json()["id"]
     assert (await api.get("/api/items", SUPERVISOR)).json()["total"] == 2
+
+
+async def test_an_idempotency_key_reused_with_another_body_is_422(api: Api) -> None:
+    key = {"Idempotency-Key": "k-1"}
+    first = await api.post("/api/items", SUPERVISOR, json=open_body(), headers=key)
+    other = await api.post("/api/items", SUPERVISOR, json=open_body(title="另一件事"), headers=key)
+    assert first.status_code == 201
+    assert other.status_code == 422
+    assert (
+        other.json()["detail"]
+        == "Idempotency-Key 已用于不同的请求内容 / the key was used with a different request body"
+    )
+    assert (await api.get("/api/items", SUPERVISOR)).json()["total"] == 1
+
+
+async def test_two_requests_with_one_key_at_once_open_one_item(api: Api) -> None:
+    key, body = {"Idempotency-Key": "k-race"}, open_body()
+    answers = await asyncio.gather(
+        *(api.post("/api/items", SUPERVISOR, json=body, headers=key) for _ in range(3))
+    )
+    assert sorted(answer.status_code for answer in answers) == [200, 200, 201], [a.text for a in answers]
+    assert len({answer.json()["id"] for answer in answers}) == 1
+    assert (await api.get("/api/items", SUPERVISOR)).json()["total"] == 1
+
+
+async def test_an_expired_idempotency_key_opens_a_new_item(api: Api) -> None:
+    key = {"Idempotency-Key": "k-yesterday"}
+    first = await api.post("/api/items", SUPERVISOR, json=open_body(), headers=key)
+    ttl = timedelta(hours=api.settings.idempotency_key_ttl_hours)
+    async with api.sessions() as session, session.begin():
+        await session.execute(update(idempotency_keys).values(created_at=datetime.now(UTC) - ttl))
+    renewed = await api.post("/api/items", SUPERVISOR, json=open_body(title="另一件事"), headers=key)
+    assert (first.status_code, renewed.status_code) == (201, 201), renewed.text
+    assert renewed.json()["id"] != first.json()["id"]
 
 
 async def test_list_filters_and_what_each_role_sees(api: Api) -> None:

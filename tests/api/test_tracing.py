@@ -26,7 +26,7 @@ from store.db import make_engine, make_sessions
 from store.demo_org import DEMO_ORG
 from store.org import OrgDirectory
 from telemetry.tracing import temporal_interceptors, trace_engine
-from tests.api.conftest import LEAD, Api, app_settings, serve
+from tests.api.conftest import LEAD, Api, app_settings
 from worker import build_worker
 
 QUIET_SECONDS = 0.5
@@ -150,12 +150,9 @@ async def test_an_action_is_one_trace_from_the_request_to_its_sql_statements(
     assert line["trace_id"] == trace.format_trace_id(root.context.trace_id)
 
 
-async def test_untraced_apps_make_no_spans_and_log_no_trace_id(
-    database_url: str, temporal_client: Client
-) -> None:
-    async with serve(database_url, temporal_client) as api:
-        with structlog.testing.capture_logs(processors=[add_trace_ids]) as lines:
-            response = await api.http.get("/readyz")
+async def test_an_untraced_app_logs_no_trace_id(api: Api) -> None:
+    with structlog.testing.capture_logs(processors=[add_trace_ids]) as lines:
+        response = await api.http.get("/readyz")
     assert response.status_code == 200
     (line,) = [line for line in lines if line["event"] == "request"]
     assert "trace_id" not in line

@@ -20,8 +20,7 @@ from temporalio.client import Client
 from store.db import make_engine, make_sessions
 from store.demo_org import DEMO_ORG
 from store.org import OrgDirectory
-from tests.api.conftest import SUPERVISOR, open_body
-from tests.e2e.test_duban_up import free_port
+from tests.api.conftest import SUPERVISOR, free_port, open_body
 from tests.fixtures.databases import migrated_sqlite_url
 
 pytestmark = pytest.mark.e2e

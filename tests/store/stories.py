@@ -106,7 +106,7 @@ class ItemStory:
         """Sign, submit a plan with one milestone, approve it: the item enters 狠抓落实."""
         events = self.sign_all()
         lead = unit_user(self.state.lead_unit)
-        milestone = cmd.MilestoneSpec(name="完成摸底", due=self.now + timedelta(days=20))
+        milestone = cmd.PlannedMilestone(name="完成摸底", due=self.now + timedelta(days=20))
         events += self.act(lead, cmd.SubmitPlan(measures="分三批推进", milestones=[milestone]))
         events += self.act(SUPERVISOR, cmd.ApprovePlan(comment="同意"))
         return events

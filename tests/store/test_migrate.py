@@ -27,6 +27,7 @@ TABLES = {
     "ledger",
     "checkpoints",
     "escalation_policies",
+    "idempotency_keys",
     "alembic_version",
 }
 

@@ -7,9 +7,10 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from domain.instants import CHINA, Instant, as_utc, close_of
+from domain.instants import CHINA, InputInstant, Instant, as_utc, close_of
 
 INSTANT: TypeAdapter[datetime] = TypeAdapter(Instant)
+INPUT: TypeAdapter[datetime] = TypeAdapter(InputInstant)
 END_OF_2026_CLOSE = datetime(2026, 12, 31, 10, 0, tzinfo=UTC)
 
 
@@ -65,3 +66,41 @@ def test_as_utc_keeps_the_instant_and_refuses_naive() -> None:
     assert as_utc(moment).tzinfo is UTC
     with pytest.raises(ValueError, match="timezone"):
         as_utc(datetime(2026, 12, 31))  # noqa: DTZ001 — the point of the test
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "9999-12-31T23:59:59-14:00",  # converting it to UTC overflowed (a 500 before the range)
+        "0001-01-01T00:00:00+14:00",
+        "9999-12-31",
+        "0001-01-01",
+        "1999-12-31T23:59:59Z",
+        "2101-01-01T00:00:00Z",
+        "2101-01-01T08:00:00+08:00",
+    ],
+)
+def test_a_given_instant_outside_2000_to_2100_is_refused_in_words(text: str) -> None:
+    with pytest.raises(ValidationError, match="2000-01-01 至 2100-12-31"):
+        INPUT.validate_python(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2000-01-01T00:00:00Z", datetime(2000, 1, 1, tzinfo=UTC)),
+        ("2100-12-31T23:59:59.999999Z", datetime(2100, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)),
+        ("2100-12-31", datetime(2100, 12, 31, 10, 0, tzinfo=UTC)),
+    ],
+)
+def test_the_ends_of_the_range_are_accepted(text: str, expected: datetime) -> None:
+    assert INPUT.validate_python(text) == expected
+
+
+def test_a_given_instant_is_still_refused_when_naive() -> None:
+    with pytest.raises(ValidationError, match="timezone"):
+        INPUT.validate_python("2026-12-31T18:00:00")
+
+
+def test_recorded_instants_keep_no_range() -> None:
+    assert INSTANT.validate_python("2150-01-01T00:00:00Z") == datetime(2150, 1, 1, tzinfo=UTC)

@@ -62,7 +62,7 @@ RIGHTFUL: list[tuple[Actor, cmd.Command]] = [
         (unit, command)
         for unit in (LEAD, CO, ZJJ)
         for command in (
-            cmd.SubmitPlan(measures="推进", milestones=[cmd.MilestoneSpec(name="节点", due="2026-11-30")]),
+            cmd.SubmitPlan(measures="推进", milestones=[cmd.PlannedMilestone(name="节点", due="2026-11-30")]),
             cmd.SubmitPlan(measures="推进"),
             cmd.ReportProgress(summary="进展", percent=50, milestones_done=["节点"]),
             cmd.ReportProgress(summary="进展", percent=20),

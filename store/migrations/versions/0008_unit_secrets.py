@@ -7,7 +7,7 @@ write leaves the database as it was. Downgrade puts back what the file holds. Po
 the dropped values on disk until `VACUUM FULL units`, and backups keep them: docs/operations.md.
 
 Revision ID: 0008_unit_secrets
-Revises: 0006_list_covering_indexes (to become 0007_idempotency_keys when that one is merged)
+Revises: 0007_idempotency_keys
 Create Date: 2026-12-02
 """
 
@@ -20,7 +20,7 @@ from settings import Settings
 from store.unit_secrets import FIELDS, UnitRobots, load_unit_secrets, write_unit_secrets
 
 revision = "0008_unit_secrets"
-down_revision = "0006_list_covering_indexes"  # "0007_idempotency_keys" once that one is merged
+down_revision = "0007_idempotency_keys"
 branch_labels = None
 depends_on = None
 
