@@ -80,6 +80,10 @@ def _fuzz(schema: Any, base_url: str, token: str, item_id: str, tally: Tally) ->
         def run(case: Any) -> None:
             response = case.call(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
             tally.requests += 1
+            if case.path == "/readyz" and response.status_code == 503 and response.json()["down"]:
+                # Documented: readiness is 503 while a dependency does not answer within 2 s (on a
+                # loaded machine the dev server sometimes does not); tests/api/test_health.py covers it.
+                return
             try:
                 case.validate_response(response, checks=[not_a_server_error])
             except FailureGroup as failure:  # collected: one run reports every failing operation
