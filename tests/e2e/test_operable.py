@@ -9,8 +9,10 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,6 +21,7 @@ from temporalio.client import Client
 
 from store.db import make_engine, make_sessions
 from store.demo_org import DEMO_ORG
+from store.event_log import EventLog, StoredEvent
 from store.org import OrgDirectory
 from tests.api.conftest import SUPERVISOR, free_port, open_body
 from tests.fixtures.databases import migrated_sqlite_url
@@ -28,11 +31,41 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD = ROOT / "deploy" / "grafana" / "dashboards" / "duban.json"
 START_SECONDS = 60
+QUIET_SECONDS = 1.0
+QUIET_TIMEOUT_SECONDS = 30.0
 # PromQL words that are not metric names: functions, aggregations, modifiers, label names.
 PROMQL_WORDS = {
     "sum", "rate", "increase", "histogram_quantile", "by", "without", "le", "max", "min", "avg", "time",
     "clamp_min", "count", "irate", "on", "ignoring", "group_left", "offset", "or", "and", "unless",
 }  # fmt: skip
+
+
+async def _events_once_quiet(url: str, item_id: str) -> list[StoredEvent]:
+    """The item's audit log once nothing has been added for a second (its first notices trail the opening)."""
+    engine = make_engine(url)
+    try:
+        log = EventLog(make_sessions(engine))
+        events, quiet_since = await log.read(item_id), time.monotonic()
+        deadline = time.monotonic() + QUIET_TIMEOUT_SECONDS
+        while time.monotonic() - quiet_since < QUIET_SECONDS:
+            assert time.monotonic() < deadline, f"item {item_id} kept writing events"
+            await asyncio.sleep(0.1)
+            if len(now := await log.read(item_id)) != len(events):
+                events, quiet_since = now, time.monotonic()
+        return events
+    finally:
+        await engine.dispose()
+
+
+def _counter(exposition: str, name: str, label: str) -> Counter[tuple[str, ...]]:
+    """A counter's values keyed by the given labels (comma-separated names), summed over the rest."""
+    keys = [key for key in label.split(",") if key]
+    found: Counter[tuple[str, ...]] = Counter()
+    for family in text_string_to_metric_families(exposition):
+        for sample in family.samples:
+            if sample.name == name:
+                found[tuple(sample.labels[key] for key in keys)] += int(sample.value)
+    return +found  # the zero series every label starts with are left out
 
 
 async def _seed(url: str) -> None:
@@ -74,6 +107,25 @@ class Processes:
                 pass
             time.sleep(0.3)
         pytest.fail(f"api and worker not ready after {START_SECONDS}s")
+
+    def open_item(self) -> dict[str, Any]:
+        """Open an item over HTTP as the supervisor, with a token from `duban token`."""
+        token = subprocess.run(  # noqa: S603 — our own CLI
+            [sys.executable, "-m", "cli", "token", SUPERVISOR],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        opened = httpx.post(
+            f"{self.api}/api/items",
+            headers={"Authorization": f"Bearer {token}"},
+            json=open_body(),
+            timeout=30,
+        )
+        assert opened.status_code == 201, opened.text
+        item: dict[str, Any] = opened.json()
+        return item
 
     def stop(self) -> None:
         for child in self.children:
@@ -123,7 +175,7 @@ def dashboard_metric_names() -> set[str]:
     panels = json.loads(DASHBOARD.read_text(encoding="utf-8"))["panels"]
     exprs = [target["expr"] for panel in panels for target in panel.get("targets", [])]
     assert exprs, "the dashboard has no queries"
-    names = set()
+    names: set[str] = set()
     for expr in exprs:
         bare = re.sub(r"\{[^}]*\}|\[[^\]]*\]|\"[^\"]*\"", " ", expr)  # matchers, ranges, strings
         # The lookbehind skips the letters of numbers (the e of 1e-9).
@@ -133,17 +185,7 @@ def dashboard_metric_names() -> set[str]:
 
 
 def test_api_and_worker_expose_every_metric_the_dashboard_queries(running: Processes) -> None:
-    token = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "cli", "token", SUPERVISOR],
-        env=running.env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    opened = httpx.post(
-        f"{running.api}/api/items", headers={"Authorization": f"Bearer {token}"}, json=open_body(), timeout=30
-    )
-    assert opened.status_code == 201, opened.text
+    running.open_item()
 
     api = httpx.get(f"{running.api}/metrics", timeout=5).text
     worker = httpx.get(f"{running.worker}/metrics", timeout=5).text
@@ -160,4 +202,21 @@ def test_api_and_worker_expose_every_metric_the_dashboard_queries(running: Proce
         "temporal_workflow_completed_total" in worker or "temporal_workflow_task_execution_latency" in worker
     )
     assert re.search(r"^duban_append_seconds_count\{[^}]*\} [1-9]", worker, re.MULTILINE), worker
-    assert 'duban_escalations_total{rung="top"' in worker
+
+
+def test_the_workers_counters_agree_with_the_audit_log(running: Processes) -> None:
+    opened = running.open_item()
+    events = asyncio.run(_events_once_quiet(running.env["DATABASE_URL"], opened["id"]))
+    worker = httpx.get(f"{running.worker}/metrics", timeout=5).text
+
+    outcomes = {
+        "NotificationDelivered": "delivered",
+        "NotificationQueued": "queued",
+        "NotificationFailed": "failed",
+    }
+    notices = Counter((e.payload["channel"], outcomes[e.type]) for e in events if e.type in outcomes)
+    rungs = Counter((e.payload["level"],) for e in events if e.type in ("ReminderSent", "EscalationRaised"))
+    assert notices, "opening an item notifies its units: the comparison needs some"
+    assert _counter(worker, "duban_notices_total", "channel,outcome") == notices
+    assert _counter(worker, "duban_escalations_total", "rung") == rungs
+    assert _counter(worker, "duban_events_appended_total", "")[()] == len(events)
