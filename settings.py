@@ -112,7 +112,7 @@ class Settings(BaseSettings):
             # Written aside, then linked into place: the API and the worker may race to create it,
             # and neither may ever read a half-written key.
             path.parent.mkdir(parents=True, exist_ok=True)
-            draft = path.with_name(f".{path.name}.{os.getpid()}")
+            draft = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
             descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(descriptor, "w") as file:
                 file.write(secrets.token_hex(32))
