@@ -9,7 +9,7 @@ appended through the real event log; the app reads them back from the database.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -27,7 +27,7 @@ from domain.people import SYSTEM_ACTOR
 from domain.state import ItemState, waiting_for
 from domain.vocabulary import Category
 from store.event_log import EventLog
-from tests.api.conftest import ADMIN, AUDITOR, LEADER, SUPERVISOR, Api, serve
+from tests.api.conftest import ADMIN, AUDITOR, LEADER, SUPERVISOR, Api, append_stories, serve
 from tests.store.stories import LEADER as LEADER_ACTOR
 from tests.store.stories import SUPERVISOR as SUP_ACTOR
 from tests.store.stories import ItemStory, unit_user
@@ -125,16 +125,6 @@ def rectified_then_ineffective() -> ItemStory:
     return story
 
 
-async def append(api: Api, events: Iterable[RecordedEvent]) -> None:
-    """Append events through the real event log, one item at a time."""
-    log = EventLog(api.sessions)
-    by_item: dict[str, list[RecordedEvent]] = {}
-    for event in events:
-        by_item.setdefault(event.item_id, []).append(event)
-    for item_events in by_item.values():
-        await log.append(item_events)
-
-
 @pytest.fixture
 async def stats_api(database_url: str, temporal_client: Client) -> AsyncIterator[Api]:
     """The app on a fresh database; nothing here needs a worker (the stories write the log)."""
@@ -216,7 +206,7 @@ def recompute(
 
 async def test_figures_recomputed_from_the_log_agree_exactly_with_the_api(stats_api: Api) -> None:
     stories = [closed_late_signer(), returned_and_overdue(), rectified_then_ineffective()]
-    await append(stats_api, [e for s in stories for e in s.events])
+    await append_stories(stats_api, *stories)
     log = EventLog(stats_api.sessions)
     histories = {s.item_id: list(await log.read(s.item_id)) for s in stories}
     as_of = datetime(2026, 12, 1, tzinfo=UTC)
@@ -277,9 +267,10 @@ async def test_an_as_of_answer_never_changes_after_later_events(stats_api: Api) 
     story.act(LEADER_ACTOR, cmd.SignOff(approve=True))
     story.act(SUP_ACTOR, cmd.Evaluate(effective=True, rating="fair"))
 
-    await append(stats_api, story.events[:cut])
+    log = EventLog(stats_api.sessions)
+    await log.append(story.events[:cut])
     before = await figures(stats_api, as_of=as_of.isoformat())
-    await append(stats_api, story.events[cut:])
+    await log.append(story.events[cut:])
     after = await figures(stats_api, as_of=as_of.isoformat())
     assert after == before
     assert value(before, "jtj", "closed") == 0
@@ -294,7 +285,7 @@ async def test_an_as_of_answer_never_changes_after_later_events(stats_api: Api) 
 
 async def test_groupings_sum_the_units_and_carry_chinese_labels(stats_api: Api) -> None:
     stories = [closed_late_signer(), returned_and_overdue(), rectified_then_ineffective()]
-    await append(stats_api, [e for s in stories for e in s.events])
+    await append_stories(stats_api, *stories)
     by_unit = await figures(stats_api)
     by_type = await figures(stats_api, group_by="unit_type")
     by_category = await figures(stats_api, group_by="category")
@@ -313,7 +304,7 @@ async def test_groupings_sum_the_units_and_carry_chinese_labels(stats_api: Api) 
 
 
 async def test_a_unit_sees_only_its_own_figures_and_rank(stats_api: Api) -> None:
-    await append(stats_api, closed_late_signer().events)
+    await append_stories(stats_api, closed_late_signer())
     everyone = await figures(stats_api, user=AUDITOR)
     own = await figures(stats_api, user="zjj-he")
     assert [g["key"] for g in own["groups"]] == ["zjj"]
