@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from api import audit, health, items, notifications, people, policies
+from api import audit, exports, health, items, notifications, people, policies, stats
 from api.auth import authenticate_first
 from api.body_limit import BodyLimitMiddleware
 from api.docs import install_docs
@@ -62,6 +62,8 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
     # Added last, so outermost: its line records every answer, those of the error middleware too.
     app.add_middleware(RequestLogMiddleware)
     install_docs(app)
-    for module in (items, audit, people, notifications, policies, health):
+    # Before items: /api/items/export.xlsx is not an item id.
+    app.include_router(exports.router)
+    for module in (items, audit, people, notifications, policies, stats, health):
         app.include_router(module.router)
     return app
