@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from api import audit, health, items, notifications, people, policies
+from api import audit, health, item_actions, items, notifications, people, policies
 from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.request_log import RequestLogMiddleware
@@ -58,6 +58,6 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
     app.add_middleware(RequestLogMiddleware)
     install_error_handlers(app)
     install_docs(app)
-    for module in (items, audit, people, notifications, policies, health):
+    for module in (items, item_actions, audit, people, notifications, policies, health):
         app.include_router(module.router)
     return app
