@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     # Unset: a random key in the data directory, which `duban up`'s processes share.
     action_signing_key: SecretStr | None = None
     jwt_ttl_hours: int = 12
+    # The pages' session cookie: signed with a key derived from JWT_SECRET, idle for at most this long.
+    session_ttl_seconds: int = Field(default=8 * 3600, ge=1)
     log_level: str = "INFO"
     log_format: Literal["auto", "console", "json"] = "auto"
     seed_demo_org: bool = Field(default=True, description="load the demo org into an empty database")

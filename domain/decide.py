@@ -479,3 +479,12 @@ def refusal_of(state: ItemState, action: str, ctx: Context) -> Refusal | None:
 def allowed_actions(state: ItemState, ctx: Context) -> list[str]:
     """The actions (API names, in the loop's order) `ctx.actor` may take on the item now."""
     return [action for action in ACTION_PROBES if refusal_of(state, action, ctx) is None]
+
+
+# Open to their role at almost any time; they answer no pending step, so they fill no queue.
+ANYTIME_ACTIONS = frozenset({"comment", "urge", "cancel", "request_extension"})
+
+
+def waiting_actions(state: ItemState, ctx: Context) -> list[str]:
+    """The allowed actions that answer a step the item waits for: what puts it in the actor's queue."""
+    return [action for action in allowed_actions(state, ctx) if action not in ANYTIME_ACTIONS]
