@@ -18,6 +18,7 @@ from api.item_actions import actions_for, visible_state
 from api.permissions import HistoryReader
 from api.services import ServicesDep
 from domain.commands import ACTIONS
+from domain.events import SYSTEM_EVENT_TYPES
 from domain.people import Actor
 from domain.refusals import CommandRefused
 from domain.stages import Stage
@@ -49,7 +50,12 @@ async def _item_view(
     """The item page, with a refusal's reason beside the form of the action it refused."""
     now = datetime.now(UTC)
     history = await passes(HistoryReader, actor)
-    events = await services.events.read(state.id) if history else []
+    # The item page tells what people did; the ladder's and deliveries' own events are the audit view's.
+    events = (
+        [e for e in await services.events.read(state.id) if e.type not in SYSTEM_EVENT_TYPES]
+        if history
+        else []
+    )
     stage_index = LOOP_STAGES.index(state.stage) if state.stage in LOOP_STAGES else len(LOOP_STAGES)
     units = [u for u in await services.org.units() if u.kind == "unit"]
     return render(

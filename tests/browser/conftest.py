@@ -177,7 +177,7 @@ async def sign_out(page: Page) -> None:
 
 async def screenshot(page: Page, name: str) -> None:
     """Save the page at desktop width, then at phone width (and back), under build/screenshots/."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(SCREENSHOTS.mkdir, parents=True, exist_ok=True)
     await page.set_viewport_size(DESKTOP)
     await page.screenshot(path=SCREENSHOTS / f"{name}-desktop.png", full_page=True)
     await page.set_viewport_size(PHONE)

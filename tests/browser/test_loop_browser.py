@@ -116,3 +116,36 @@ async def test_four_roles_carry_an_item_through_the_loop_in_the_browser(
     await screenshot(page, "audit-item")
     await page.goto(f"{site.url}/audit/verify")
     await expect(page.get_by_test_id("verify-ok")).to_be_visible()
+
+
+async def test_every_main_page_renders_for_its_role_at_both_widths_in_the_browser(
+    site: Site, context: BrowserContext
+) -> None:
+    page = await context.new_page()
+    await page.goto(f"{site.url}/login")
+    await screenshot(page, "login")
+    await sign_in(page, site, "sup-zhang")
+    for path, name, marker in [
+        ("/items", "ledger", "台账"),
+        ("/items?stage=closed", "ledger-filtered", "台账"),
+        ("/notifications", "notifications", "通知"),
+        ("/policies", "policies", "督办阶梯"),
+    ]:
+        response = await page.goto(f"{site.url}{path}")
+        assert response is not None
+        assert response.status == 200, path
+        await expect(page.locator("h1")).to_contain_text(marker)
+        await screenshot(page, name)
+    await sign_out(page)
+    await sign_in(page, site, "audit-zhao")
+    await page.goto(f"{site.url}/audit")
+    await screenshot(page, "audit-home")
+    await page.goto(f"{site.url}/audit/people?actor=fgw-li")
+    await expect(page.locator("main")).to_contain_text("共")
+    await screenshot(page, "person")
+    download = await page.request.get(f"{site.url}/audit/export")
+    assert download.status in (200, 409)
+    await sign_out(page)
+    await sign_in(page, site, "admin")
+    await page.goto(f"{site.url}/policies")
+    await screenshot(page, "policies-admin")
