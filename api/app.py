@@ -14,7 +14,6 @@ from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.request_log import RequestLogMiddleware
 from api.services import build_services
-from pages import install_pages
 from settings import Settings
 from store.db import make_engine
 
@@ -61,5 +60,8 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
     install_docs(app)
     for module in (items, item_actions, audit, people, notifications, policies, health):
         app.include_router(module.router)
+    # Imported here: the pages import the API's handlers, so `pages` may be the first one imported.
+    from pages import install_pages  # noqa: PLC0415
+
     install_pages(app, settings)
     return app

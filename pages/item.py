@@ -46,8 +46,9 @@ async def _item_view(
     failed: str = "",
     reason: str = "",
     field_errors: dict[str, str] | None = None,
+    prev: dict[str, str] | None = None,
 ) -> Response:
-    """The item page, with a refusal's reason beside the form of the action it refused."""
+    """The item page, with a refusal's reason (and what was typed) in the form of the refused action."""
     now = datetime.now(UTC)
     history = await passes(HistoryReader, actor)
     # The item page tells what people did; the ladder's and deliveries' own events are the audit view's.
@@ -74,6 +75,7 @@ async def _item_view(
         failed=failed,
         reason=reason,
         field_errors=field_errors or {},
+        prev=prev or {},
         units=units,
         idempotency_key=str(uuid.uuid4()),
     )
@@ -127,6 +129,7 @@ async def act(
     if action not in ACTIONS or action == "open":
         raise NotFound(f"未知操作 {action} / unknown action")
     form = await request.form()
+    typed = {name: str(value) for name, value in form.items() if isinstance(value, str)}
     key = str(form.get("idempotency_key") or "") or None
     try:
         await item_routes.perform_action(
@@ -135,13 +138,28 @@ async def act(
     except CommandRefused as refused:
         status = REFUSAL_STATUS[refused.refusal.kind]
         return await _refused(
-            request, actor, services, state, action=action, status=status, reason=refused.refusal.reason
+            request,
+            actor,
+            services,
+            state,
+            action=action,
+            status=status,
+            reason=refused.refusal.reason,
+            prev=typed,
         )
     except RequestValidationError as error:
         errors = _field_errors(error)
         reason = errors.pop("__all__", "请检查标出的内容 / please check the marked fields")
         return await _refused(
-            request, actor, services, state, action=action, status=422, reason=reason, field_errors=errors
+            request,
+            actor,
+            services,
+            state,
+            action=action,
+            status=422,
+            reason=reason,
+            field_errors=errors,
+            prev=typed,
         )
     return see_other(f"/items/{item_id}")
 
@@ -156,6 +174,7 @@ async def _refused(
     status: int,
     reason: str,
     field_errors: dict[str, str] | None = None,
+    prev: dict[str, str] | None = None,
 ) -> Response:
     # htmx swaps only what the server calls a success unless told otherwise; the page says so in
     # its htmx config, so the status stays honest for plain forms and scripts alike.
@@ -169,4 +188,5 @@ async def _refused(
         failed=action,
         reason=reason,
         field_errors=field_errors,
+        prev=prev,
     )

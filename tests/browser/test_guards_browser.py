@@ -63,6 +63,9 @@ async def test_a_refused_action_shows_its_reason_and_writes_nothing_in_the_brows
         page, "submit_plan", {"measures": "分片包干", "milestone_name": "完成摸底", "milestone_due": late}
     )
     await expect(page.get_by_test_id("refusal")).to_contain_text("晚于办理期限")
+    await expect(page.locator("details[data-action=submit_plan] textarea[name=measures]")).to_have_value(
+        "分片包干"
+    )
     assert await site.event_count(item_id) == before
     await screenshot(page, "refused")
 
