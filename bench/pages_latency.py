@@ -72,7 +72,7 @@ async def measure(where: Deployment, requests: int) -> Figure:
             Row(f"GET /api/items, {label}: p99", list_p99, "ms", f"p50 {percentile(lists, 0.5):.1f} ms"),
         ]
     return Figure(
-        name="pages_ledger_p99",
+        name="api_ledger_page_p99",
         value=worst_page,
         unit="ms",
         ratio=worst_ratio,
