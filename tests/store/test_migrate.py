@@ -27,6 +27,7 @@ TABLES = {
     "ledger",
     "checkpoints",
     "escalation_policies",
+    "user_passwords",
     "alembic_version",
 }
 
