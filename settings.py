@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     jwt_ttl_hours: int = Field(default=12, ge=1, description="tokens' lifetime, and the longest accepted")
     # How long `POST /api/items` remembers an Idempotency-Key; after that the key opens a new item.
     idempotency_key_ttl_hours: int = Field(default=24, ge=1)
+    # The pages' session cookie: signed with a key derived from JWT_SECRET, idle for at most this long.
+    session_ttl_seconds: int = Field(default=8 * 3600, ge=1)
     log_level: str = "INFO"
     log_format: Literal["auto", "console", "json"] = "auto"
     seed_demo_org: bool = Field(default=True, description="load the demo org into an empty database")
