@@ -6,14 +6,22 @@ BIN := $(VENV)/bin
 # Rebuilt only when the dependencies change.
 STAMP := $(VENV)/.installed-stamp
 # Listed one by one so that a missing module fails the type check instead of passing unseen.
-TYPED_PACKAGES := domain ledger audit telemetry workflows activities store api bench.chaos
+TYPED_PACKAGES := domain ledger audit telemetry workflows activities store api pages bench.chaos
 TYPED_MODULES := cli audit_cli doctor worker settings logs
 
 .PHONY: all venv run test lint format types pytest bench bench-quick chaos clean distclean
 
 all: test
 
-venv: $(STAMP)
+# htmx, pinned by package-lock.json, copied where the app serves it (nothing loads from a CDN).
+HTMX := pages/static/vendor/htmx.min.js
+
+venv: $(STAMP) $(HTMX)
+
+$(HTMX): package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --silent
+	mkdir -p $(dir $@)
+	cp node_modules/htmx.org/dist/htmx.min.js $@
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
@@ -58,4 +66,4 @@ clean:
 	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) node_modules $(HTMX)

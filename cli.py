@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import ctypes
+import getpass
 import json
 import os
 import shutil
@@ -43,6 +44,7 @@ from store.db import make_engine, make_sessions
 from store.demo_org import DEMO_ORG
 from store.migrate import upgrade
 from store.org import OrgChart, OrgDirectory
+from store.passwords import DEMO_PASSWORD, MIN_LENGTH, PasswordStore
 from store.unit_secrets import SecretsUnavailable
 from telemetry.runtime import MetricsUnavailable, build_runtime
 from worker import run_worker
@@ -90,12 +92,16 @@ def _run_db(settings: Settings, work: Coroutine[Any, Any, T]) -> T:
         raise _database_failure(error, settings) from error
 
 
-async def _with_org(settings: Settings, use: Callable[[Any], Coroutine[Any, Any, T]]) -> T:
+async def _with_store(settings: Settings, use: Callable[[Any], Coroutine[Any, Any, T]]) -> T:
     engine = make_engine(settings.resolved_database_url)
     try:
-        return await use(OrgDirectory(make_sessions(engine)))
+        return await use(make_sessions(engine))
     finally:
         await engine.dispose()
+
+
+async def _with_org(settings: Settings, use: Callable[[Any], Coroutine[Any, Any, T]]) -> T:
+    return await _with_store(settings, lambda sessions: use(OrgDirectory(sessions)))
 
 
 def _display_width(text: str) -> int:
@@ -146,6 +152,34 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     if user is None:
         raise CliError(f"未知用户 {args.user_id}；duban users 列出全部用户 / unknown user", code=2)
     print(issue_token(settings, user.id))
+    return 0
+
+
+def _new_password(args: argparse.Namespace) -> str:
+    if args.stdin or not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("新密码 / new password: ")
+    if getpass.getpass("再输入一次 / again: ") != first:
+        raise CliError("两次输入的密码不一致 / the passwords differ", code=2)
+    return first
+
+
+def cmd_passwd(settings: Settings, args: argparse.Namespace) -> int:
+    """Set a user's sign-in password for the pages (read from the terminal, or one line of stdin)."""
+    user = _run_db(settings, _with_org(settings, lambda org: org.user(args.user_id)))
+    if user is None:
+        raise CliError(f"未知用户 {args.user_id}；duban users 列出全部用户 / unknown user", code=2)
+    password = _new_password(args)
+    if len(password) < MIN_LENGTH:
+        raise CliError(f"密码至少 {MIN_LENGTH} 个字符 / at least {MIN_LENGTH} characters", code=2)
+    if settings.environment == "production" and password == DEMO_PASSWORD:
+        raise CliError("生产环境不能使用演示密码 / the demo password is refused in production", code=2)
+
+    async def store(sessions: Any) -> None:
+        await PasswordStore(sessions).set(user.id, password)
+
+    _run_db(settings, _with_store(settings, store))
+    print(f"已设置 {user.id}（{user.name}）的登录密码 / password set")
     return 0
 
 
@@ -372,12 +406,25 @@ async def _prepare_database(settings: Settings) -> bool:
     return await _with_org(settings, seed)
 
 
+async def _give_demo_passwords(settings: Settings) -> None:
+    """The demo users without a password get the demo one (embedded mode only: it is public)."""
+
+    async def give(sessions: Any) -> None:
+        org, passwords = OrgDirectory(sessions), PasswordStore(sessions)
+        for demo_user in DEMO_ORG.users:
+            if await org.user(demo_user.id) is not None and not await passwords.has_password(demo_user.id):
+                await passwords.set(demo_user.id, DEMO_PASSWORD)
+
+    await _with_store(settings, give)
+
+
 def _banner(settings: Settings, embedded_temporal: bool, seeded: bool) -> str:
     api = f"http://{settings.api_host}:{settings.api_port}"
     ui_host = _host_port(settings.temporal_address)[0]
     kind = "内置 embedded" if embedded_temporal else "外部 external"
     lines = [
         "duban 督办 已启动 / is up",
+        f"  页面 pages    {api}/",
         f"  API           {api}/api",
         f"  接口文档 docs {api}/docs",
         f"  Temporal      {settings.temporal_address} ({kind})",
@@ -393,8 +440,13 @@ def _banner(settings: Settings, embedded_temporal: bool, seeded: bool) -> str:
         f"  数据库 DB     {_shown_url(settings.resolved_database_url)}",
         "  令牌 token    duban token sup-zhang   （duban users 列出用户 / lists users）"
         + ("  — 已载入演示组织 / demo org loaded" if seeded else ""),
-        "按 Ctrl-C 停止 / press Ctrl-C to stop",
     ]
+    if settings.environment == "embedded":
+        lines.append(
+            f"  演示密码 demo password  {DEMO_PASSWORD}   （sup-zhang 督查室, fgw-li / czj-wu 承办单位,"
+            " leader-wang 责任领导, audit-zhao 审计）"
+        )
+    lines.append("按 Ctrl-C 停止 / press Ctrl-C to stop")
     return "\n".join(lines)
 
 
@@ -450,6 +502,8 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
             lambda: asyncio.run(_temporal_answers(settings)), TEMPORAL_START_SECONDS, temporal, "Temporal "
         )
         seeded = _run_db(settings, _prepare_database(settings))
+        if settings.environment == "embedded":
+            _run_db(settings, _give_demo_passwords(settings))
         me = [sys.executable, "-m", "cli"]
         # SIGTERM would have it drain for ~20 s against a Temporal that dies with `up` too (measured);
         # its unfinished activities are retried anyway.
@@ -492,6 +546,10 @@ def build_parser() -> argparse.ArgumentParser:
     token = commands.add_parser("token", help="签发令牌 / print a bearer token")
     token.add_argument("user_id", metavar="USER_ID")
     token.set_defaults(run=cmd_token)
+    passwd = commands.add_parser("passwd", help="设置登录密码 / set a user's sign-in password")
+    passwd.add_argument("user_id", metavar="USER_ID")
+    passwd.add_argument("--stdin", action="store_true", help="read the password as one line of stdin")
+    passwd.set_defaults(run=cmd_passwd)
     org = commands.add_parser("org", help="组织架构 / org chart")
     org_commands = org.add_subparsers(dest="org_command", required=True, parser_class=_Parser)
     load = org_commands.add_parser("load", help="从 JSON 文件载入 / load FILE.json")

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     jwt_ttl_hours: int = Field(default=12, ge=1, description="tokens' lifetime, and the longest accepted")
     # How long `POST /api/items` remembers an Idempotency-Key; after that the key opens a new item.
     idempotency_key_ttl_hours: int = Field(default=24, ge=1)
+    # The pages' session cookie: signed with a key derived from JWT_SECRET, idle for at most this long.
+    session_ttl_seconds: int = Field(default=8 * 3600, ge=1)
     log_level: str = "INFO"
     log_format: Literal["auto", "console", "json"] = "auto"
     seed_demo_org: bool = Field(default=True, description="load the demo org into an empty database")
@@ -117,7 +119,7 @@ class Settings(BaseSettings):
             # Written aside, then linked into place: the API and the worker may race to create it,
             # and neither may ever read a half-written key.
             path.parent.mkdir(parents=True, exist_ok=True)
-            draft = path.with_name(f".{path.name}.{os.getpid()}")
+            draft = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
             descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(descriptor, "w") as file:
                 file.write(secrets.token_hex(32))

@@ -36,7 +36,6 @@ from domain.refusals import CommandRefused, Refusal, RefusalKind, conflict
 from domain.state import ItemState, describe_waiting
 from ledger.hashing import canonical_json
 from store.idempotency import KeyClaim
-from store.items import ItemFilter
 from store.verification import verify_audit_trail
 from workflows.messages import ActionRequest, workflow_id_for
 
@@ -151,17 +150,7 @@ async def list_items(
 ) -> ItemList:
     """Items matching the filters, most recently changed first; units see only their own."""
     now = _now()
-    flt = ItemFilter(
-        stage=query.stage,
-        unit=query.unit,
-        light=query.light,
-        category=query.category,
-        priority=query.priority,
-        overdue=query.overdue,
-        text=query.q,
-        limit=query.limit,
-        offset=query.offset,
-    )
+    flt = query.item_filter(limit=query.limit, offset=query.offset)
     page = await services.items.list(flt, now=now, visible_to_unit=unit_scope(actor))
     return ItemList(
         items=[item_public(state, now) for state in page.states],

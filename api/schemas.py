@@ -12,6 +12,7 @@ from domain.people import Actor, Role
 from domain.stages import Light, Stage
 from domain.state import ItemState
 from domain.vocabulary import Category, Priority
+from store.items import ItemFilter
 
 # Nobody pages a million rows deep by hand; unbounded, SQLite overflowed on OFFSET >= 2^63 (a 500).
 MAX_OFFSET = 1_000_000
@@ -40,8 +41,8 @@ def item_public(state: ItemState, now: datetime) -> ItemPublic:
     return ItemPublic.model_construct(**state.__dict__, stage_label=state.stage.label, overdue=overdue)
 
 
-class ItemListQuery(BaseModel):
-    """Filters of `GET /api/items`; every filter left out matches everything."""
+class ItemFilterQuery(BaseModel):
+    """Filters of `GET /api/items` and its export; every filter left out matches everything."""
 
     stage: Stage | None = None
     unit: str | None = Field(default=None, max_length=64)
@@ -50,6 +51,25 @@ class ItemListQuery(BaseModel):
     priority: Priority | None = None
     overdue: bool | None = None
     q: str | None = Field(default=None, max_length=200, description="words in title, number or requirements")
+
+    def item_filter(self, *, limit: int = 50, offset: int = 0) -> ItemFilter:
+        """The store's filter for these query parameters."""
+        return ItemFilter(
+            stage=self.stage,
+            unit=self.unit,
+            light=self.light,
+            category=self.category,
+            priority=self.priority,
+            overdue=self.overdue,
+            text=self.q,
+            limit=limit,
+            offset=offset,
+        )
+
+
+class ItemListQuery(ItemFilterQuery):
+    """Filters and page of `GET /api/items`."""
+
     limit: int = Field(default=50, ge=1, le=200)
     offset: PageOffset = 0
 

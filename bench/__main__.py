@@ -14,7 +14,7 @@ import sys
 import time
 from dataclasses import dataclass
 
-from bench import api_latency, append, escalation, loop, memory, replay
+from bench import api_latency, append, escalation, loop, memory, pages_latency, replay
 from bench.env import deployment, dev_server
 from bench.runner import Figure, exit_with, table
 
@@ -108,6 +108,8 @@ async def run(sizes: Sizes, only: set[str]) -> list[Figure]:
                 },
                 sizes.action_rate,
             )
+            _log("figure 7: the 台账 page against the JSON list …")
+            figures.append(await pages_latency.measure(where, sizes.list_requests))
         if not only or "memory" in only:
             _log(f"figure 6: memory with {sizes.memory_items:,} more open items …")
             figures += await memory.measure(where, sizes.memory_items)

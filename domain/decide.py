@@ -7,7 +7,7 @@ item exists and is open → role → unit → stage and pending steps (409) → 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -16,7 +16,7 @@ from domain import commands as cmd
 from domain import events as ev
 from domain.people import Actor, Role
 from domain.policy import ComputedDues
-from domain.refusals import DomainError, Refusal, conflict, forbidden, invalid
+from domain.refusals import DomainError, Refusal, RefusalKind, conflict, forbidden, invalid
 from domain.stages import Stage
 from domain.state import AssignmentStatus, ItemState, PlanStatus, ReportStatus, describe_waiting
 
@@ -433,3 +433,60 @@ def decide(state: ItemState, command: cmd.Command, ctx: Context) -> Decision:
     # Subclasses (the API's request schemas) are decided as the command they extend.
     decider = next(_DECIDERS[t] for t in type(command).__mro__ if t in _DECIDERS)
     return decider(state, command, ctx)
+
+
+_PROBE_TEXT = "probe"
+
+# One stand-in command per action, built without validation: it only has to reach the guards.
+# Its content may be wrong for the state (an `invalid` refusal), which says nothing about
+# whether the action is open to the actor now: decide checks content only after every guard.
+ACTION_PROBES: dict[str, cmd.Command] = {
+    "sign_for": cmd.SignFor.model_construct(),
+    "return": cmd.ReturnAssignment.model_construct(reason=_PROBE_TEXT),
+    "reassign": cmd.Reassign.model_construct(lead_unit="", co_units=[], reason=_PROBE_TEXT),
+    "submit_plan": cmd.SubmitPlan.model_construct(measures=_PROBE_TEXT, milestones=[]),
+    "approve_plan": cmd.ApprovePlan.model_construct(),
+    "reject_plan": cmd.RejectPlan.model_construct(reason=_PROBE_TEXT),
+    "report_progress": cmd.ReportProgress.model_construct(summary=_PROBE_TEXT, percent=0),
+    "request_extension": cmd.RequestExtension.model_construct(
+        new_deadline=datetime.max.replace(tzinfo=UTC), reason=_PROBE_TEXT
+    ),
+    "decide_extension": cmd.DecideExtension.model_construct(approve=True),
+    "claim_completion": cmd.ClaimCompletion.model_construct(summary=_PROBE_TEXT, evidence=[]),
+    "inspect": cmd.Inspect.model_construct(result="pass", findings=_PROBE_TEXT),
+    "submit_report": cmd.SubmitReport.model_construct(summary=_PROBE_TEXT),
+    "sign_off": cmd.SignOff.model_construct(approve=True),
+    "evaluate": cmd.Evaluate.model_construct(effective=True, rating="good"),
+    "urge": cmd.Urge.model_construct(message=_PROBE_TEXT, units=[]),
+    "comment": cmd.AddComment.model_construct(text=_PROBE_TEXT),
+    "cancel": cmd.Cancel.model_construct(reason=_PROBE_TEXT),
+}
+
+
+def refusal_of(state: ItemState, action: str, ctx: Context) -> Refusal | None:
+    """Why `action` is not open to `ctx.actor` on this state now (None: it is), asked of `decide`.
+
+    The guards (open item, role, unit, stage, pending steps) are decide's own; only a refusal of
+    the probe's content (`invalid`) or a due instant the probe lacks is read as "open".
+    """
+    try:
+        decision = decide(state, ACTION_PROBES[action], ctx)
+    except MissingDue:
+        return None  # raised only while building events, after every guard has passed
+    if isinstance(decision, Refusal) and decision.kind is not RefusalKind.INVALID:
+        return decision
+    return None
+
+
+def allowed_actions(state: ItemState, ctx: Context) -> list[str]:
+    """The actions (API names, in the loop's order) `ctx.actor` may take on the item now."""
+    return [action for action in ACTION_PROBES if refusal_of(state, action, ctx) is None]
+
+
+# Open to their role at almost any time; they answer no pending step, so they fill no queue.
+ANYTIME_ACTIONS = frozenset({"comment", "urge", "cancel", "request_extension"})
+
+
+def waiting_actions(state: ItemState, ctx: Context) -> list[str]:
+    """The allowed actions that answer a step the item waits for: what puts it in the actor's queue."""
+    return [action for action in allowed_actions(state, ctx) if action not in ANYTIME_ACTIONS]

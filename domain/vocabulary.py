@@ -56,3 +56,26 @@ PRIORITY_LABELS: dict[Priority, str] = {
     Priority.HIGH: "重要",
     Priority.URGENT: "紧急",
 }
+
+
+ACTION_LABELS: dict[str, str] = {
+    "open": "立项",
+    "sign_for": "签收",
+    "return": "退回",
+    "reassign": "改派",
+    "submit_plan": "报送工作方案",
+    "approve_plan": "审核通过工作方案",
+    "reject_plan": "退回工作方案",
+    "report_progress": "报送进展",
+    "request_extension": "申请延期",
+    "decide_extension": "审批延期",
+    "claim_completion": "申报办结",
+    "inspect": "督促检查",
+    "submit_report": "报送报告",
+    "sign_off": "审阅签批",
+    "evaluate": "跟踪问效",
+    "urge": "催办",
+    "comment": "留言 / 批示",
+    "cancel": "撤销",
+}
+"""Each action's Chinese name, keyed by the action name of the API path."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import AsyncGenerator
 from datetime import datetime
 from typing import NamedTuple
 
@@ -116,3 +117,21 @@ class ItemQueries:
             total=min(matches, cap),
             exact=matches <= cap,
         )
+
+    async def stream(
+        self, flt: ItemFilter, *, now: datetime, visible_to_unit: str | None = None, batch: int = 500
+    ) -> AsyncGenerator[builtins.list[ItemState], None]:
+        """Every matching item (paging ignored), in the list's order, a batch at a time.
+
+        A server-side cursor feeds the batches, so an export of 100,000 items holds one batch.
+        """
+        statement = (
+            select(items.c.state)
+            .where(*_conditions(flt, now, visible_to_unit))
+            .order_by(items.c.updated_at.desc(), items.c.id)
+            .execution_options(yield_per=batch)
+        )
+        async with self._sessions() as session, session.begin():
+            result = await session.stream_scalars(statement)
+            async for raws in result.partitions():
+                yield [ItemState.model_validate(raw) for raw in raws]

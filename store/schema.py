@@ -73,7 +73,7 @@ items = Table(
     Column("state", JSON, nullable=False),
     Index("ix_items_number", "number"),
     Index("ix_items_stage_category_id", "stage", "category", "id"),
-    Index("ix_items_stage_light", "stage", "light"),  # the open-items gauge (migration 0009)
+    Index("ix_items_stage_light", "stage", "light"),  # the open-items gauge (migration 0010)
     Index("ix_items_next_due", "next_due"),
     Index("ix_items_updated_at", "updated_at"),
 )
@@ -133,4 +133,5 @@ idempotency_keys = Table(
 
 import store.ledger_tables  # noqa: E402 — the ledger and its checkpoints join this metadata
 import store.notify_tables  # noqa: E402 — the notification tables join this metadata
+import store.password_tables  # noqa: E402 — the sign-in password hashes join this metadata
 import store.policy_tables  # noqa: E402, F401 — the escalation policies join this metadata

@@ -4,7 +4,8 @@ Request count and latency come from prometheus-fastapi-instrumentator (labelled 
 template, `/api/items/{item_id}`, never by a concrete path). The domain figures are read from
 the read model when scraped, at most once per `REFRESH_SECONDS` however many scrapers ask, so a
 scrape costs two indexed queries and a request nothing. Each app has its own registry: tests
-build many apps in one process.
+build many apps in one process. The last full verification is the process's (`LAST_VERIFICATION`):
+the API route and the auditor's page both run it, and each app's registry reports it.
 """
 
 from __future__ import annotations
@@ -12,11 +13,15 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import structlog
 from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 from prometheus_fastapi_instrumentator import Instrumentator
 from prometheus_fastapi_instrumentator import metrics as http_metrics
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -32,11 +37,50 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 log = structlog.get_logger(__name__)
 
 
+@dataclass
+class LastVerification:
+    """The outcome of this process's last full verification of the audit trail (none yet: NaN)."""
+
+    ok: float = math.nan
+    seconds: float = math.nan
+    at: float = math.nan
+
+    def note(self, *, ok: bool, seconds: float) -> None:
+        """Record a full verification that just ended."""
+        self.ok, self.seconds, self.at = (1.0 if ok else 0.0), seconds, time.time()
+
+
+LAST_VERIFICATION = LastVerification()
+
+
+class _VerificationCollector(Collector):
+    """Reads `LAST_VERIFICATION` at scrape time into three gauges."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        last = LAST_VERIFICATION
+        yield GaugeMetricFamily(
+            "duban_verification_ok",
+            "1 when this API's last full verification found the audit trail intact, 0 when not, NaN before",
+            value=last.ok,
+        )
+        yield GaugeMetricFamily(
+            "duban_verification_duration_seconds",
+            "How long this API's last full verification of the audit trail took",
+            value=last.seconds,
+        )
+        yield GaugeMetricFamily(
+            "duban_verification_timestamp_seconds",
+            "When this API's last full verification ended (Unix time)",
+            value=last.at,
+        )
+
+
 class ApiMetrics:
     """One app's registry: the HTTP metrics, the read-model gauges and the last verification."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self.registry.register(_VerificationCollector())
         self._open_items = Gauge(
             "duban_open_items",
             "Open items (not closed or cancelled) by stage and light, from the read model",
@@ -53,39 +97,17 @@ class ApiMetrics:
             "Ledger entries the newest signed audit checkpoint covers",
             registry=self.registry,
         )
-        self._verification_ok = Gauge(
-            "duban_verification_ok",
-            "1 when this API's last full verification found the audit trail intact, 0 when not, NaN before",
-            registry=self.registry,
-        )
-        self._verification_seconds = Gauge(
-            "duban_verification_duration_seconds",
-            "How long this API's last full verification of the audit trail took",
-            registry=self.registry,
-        )
-        self._verification_at = Gauge(
-            "duban_verification_timestamp_seconds",
-            "When this API's last full verification ended (Unix time)",
-            registry=self.registry,
-        )
         self._refresh_failures = Counter(
             "duban_metrics_refresh_failures",
             "Scrapes whose read-model figures could not be refreshed (the previous ones were served)",
             registry=self.registry,
         )
-        for gauge in (self._checkpoint_age, self._verification_ok, self._verification_seconds):
-            gauge.set(math.nan)
+        self._checkpoint_age.set(math.nan)
         for stage in OPEN_STAGES:
             for light in Light:
                 self._open_items.labels(stage=stage.value, light=light.value).set(0)
         self._refreshed_at = -math.inf
         self._lock = asyncio.Lock()
-
-    def verified(self, *, ok: bool, seconds: float) -> None:
-        """Record a full verification's outcome (GET /api/audit/verify)."""
-        self._verification_ok.set(1 if ok else 0)
-        self._verification_seconds.set(seconds)
-        self._verification_at.set(time.time())
 
     async def render(self, sessions: async_sessionmaker[AsyncSession]) -> bytes:
         """The exposition text, with the read-model figures refreshed if they are older than a few seconds."""
@@ -114,8 +136,8 @@ class ApiMetrics:
             self._checkpoint_size.set(newest.size)
 
 
-def install_metrics(app: FastAPI) -> ApiMetrics:
-    """Instrument `app`'s requests and serve GET /metrics; the metrics are also on `app.state.metrics`."""
+def install_metrics(app: FastAPI) -> None:
+    """Instrument `app`'s requests and serve GET /metrics."""
     metrics = ApiMetrics()
     instrumentator = Instrumentator(
         should_group_status_codes=False,
@@ -127,18 +149,9 @@ def install_metrics(app: FastAPI) -> ApiMetrics:
         http_metrics.latency(should_include_status=True, buckets=LATENCY_BUCKETS, registry=metrics.registry)
     )
     instrumentator.instrument(app)
-    app.state.metrics = metrics
 
     @app.get("/metrics", include_in_schema=False)
     async def scrape(request: Request) -> Response:
         """Prometheus' text exposition format."""
         body = await metrics.render(request.app.state.services.sessions)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
-
-    return metrics
-
-
-def record_verification(request: Request, *, ok: bool, seconds: float) -> None:
-    """Note a full verification on the metrics of the app that ran it."""
-    metrics: ApiMetrics = request.app.state.metrics
-    metrics.verified(ok=ok, seconds=seconds)

@@ -27,6 +27,7 @@ from store.demo_org import DEMO_ORG
 from store.event_log import EventLog
 from store.org import OrgDirectory
 from tests.fixtures.temporal import run_item_worker
+from tests.store.stories import ItemStory
 
 SUPERVISOR = "sup-zhang"
 SUPERVISOR_2 = "sup-liu"
@@ -170,3 +171,10 @@ async def api(database_url: str, temporal_client: Client) -> AsyncIterator[Api]:
     """The app with its lifespan, the demo org, and a real worker on a fresh task queue."""
     async with running_api(database_url, temporal_client) as served:
         yield served
+
+
+async def append_stories(api: Api, *stories: ItemStory) -> None:
+    """Append each story's events through the real event log (which keeps the read model in step)."""
+    log = EventLog(api.sessions)
+    for story in stories:
+        await log.append(story.events)

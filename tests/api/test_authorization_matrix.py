@@ -232,6 +232,12 @@ READS: dict[str, tuple[int, ...]] = {
     "GET /api/policies":                        (OK,   OK,   NO,   NO,   NO,   NO,   NO,   OK,   OK),
     f"GET {POLICY}/versions":                   (OK,   OK,   NO,   NO,   NO,   NO,   NO,   OK,   OK),
     f"PUT {POLICY}":                            (NO,   NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK),
+    "GET /api/items/export.xlsx":               (OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   NO),
+    # a unit sees its own figures and rank only
+    "GET /api/stats/units":                     (OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   NO),
+    "GET /api/stats/units?group_by=category":   (OK,   OK,   NO,   NO,   NO,   OK,   OK,   OK,   NO),
+    "GET /api/stats/units/fgw/items?figure=assigned":
+                                                (OK,   OK,   OK,   NO,   NO,   OK,   OK,   OK,   NO),
     "GET /api/me":                              (OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK),
     "GET /api/me/notifications":                (OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK),
     # a notice in the lead unit user's inbox: nobody else may even learn it exists

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import os
 import signal
@@ -17,6 +19,8 @@ import pytest
 import cli
 from api.auth import user_id_from
 from settings import Settings
+from store.db import make_engine, make_sessions
+from store.passwords import DEMO_PASSWORD, PasswordStore
 from store.unit_secrets import UnitRobots, write_unit_secrets
 from tests.fixtures.databases import sqlite_url
 
@@ -68,6 +72,42 @@ def test_migrate_load_the_demo_org_then_list_users_and_issue_a_token(
     assert cli.main(["token", "sup-zhang"]) == 0
     token = capsys.readouterr().out.strip()
     assert user_id_from(Settings(_env_file=None), token) == "sup-zhang"
+
+
+def test_passwd_sets_an_argon2_password_and_production_refuses_the_demo_one(
+    database: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cli.main(["migrate"]) == 0
+    assert cli.main(["org", "demo"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-long-secret\n"))
+    assert cli.main(["passwd", "fgw-li", "--stdin"]) == 0
+
+    async def check(password: str) -> bool:
+        engine = make_engine(database)
+        try:
+            return await PasswordStore(make_sessions(engine)).check("fgw-li", password)
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(check("a-long-secret"))
+    assert not asyncio.run(check("a-long-secreT"))
+    capsys.readouterr()
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert cli.main(["passwd", "fgw-li", "--stdin"]) == 2
+    assert "8" in _one_line_error(capsys)
+
+    for name, value in {
+        "ENVIRONMENT": "production",
+        "JWT_SECRET": "a-production-secret",
+        "ACTION_SIGNING_KEY": "a-production-action-key",
+        "AUDIT_SIGNER_FILE": str(Path(database.split("///")[1]).parent / "signer.key"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr("sys.stdin", io.StringIO(DEMO_PASSWORD + "\n"))
+    assert cli.main(["passwd", "fgw-li", "--stdin"]) == 2
+    assert "demo password" in _one_line_error(capsys)
+    assert asyncio.run(check("a-long-secret"))
 
 
 def test_token_for_an_unknown_user_is_one_line_and_exit_2(

@@ -113,7 +113,9 @@ async def test_a_burst_of_mixed_actions_lands_each_answered_action_once(
 
     follow_up = await api.act(item_id, "comment", SUPERVISOR, {"text": "风暴之后"})
     assert follow_up.status_code == 200, follow_up.text
-    assert follow_up.json()["last_seq"] == len(await EventLog(api.sessions).read(item_id))
+    after = await EventLog(api.sessions).read(item_id)
+    assert [e.payload.get("text") for e in after].count("风暴之后") == 1
+    assert follow_up.json()["last_seq"] <= len(after)  # deliveries may append after the answer
     agreed = await reconcile(temporal_client, EventLog(api.sessions), item_id)
     assert agreed.ok, agreed.differences
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from store.passwords import DEMO_PASSWORD
 
 pytestmark = pytest.mark.e2e
 
@@ -124,8 +127,18 @@ def test_items_survive_a_restart_of_everything(up_env: dict[str, str]) -> None:
         item = opened.json()
         listed = httpx.get(f"{first.base}/api/items", headers=supervisor, timeout=10).json()
         assert [i["id"] for i in listed["items"]] == [item["id"]]
+        with httpx.Client(base_url=first.base, timeout=10) as visitor:
+            form = visitor.get("/login").text
+            found = re.search(r'name="csrf" value="([^"]+)"', form)
+            assert found is not None
+            signed_in = visitor.post(
+                "/login", data={"user_id": "sup-zhang", "password": DEMO_PASSWORD, "csrf": found.group(1)}
+            )
+            assert signed_in.status_code == 303, signed_in.text
+            assert visitor.get("/workbench").status_code == 200
     finally:
         assert first.stop() == 0, first.output()
+    assert DEMO_PASSWORD in first.output(), "duban up did not print the demo password"
     assert port_closed(up_env["API_PORT"]), "the API outlived `duban up`"
     assert port_closed(up_env["TEMPORAL_ADDRESS"].rsplit(":", 1)[1]), "Temporal outlived `duban up`"
 

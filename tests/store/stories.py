@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from domain import commands as cmd
 from domain.decide import Context, decide
-from domain.events import RecordedEvent, record
+from domain.events import EventBody, RecordedEvent, record
 from domain.fold import evolve
 from domain.people import Actor, Role
 from domain.policy import compute_dues, weekends_only
@@ -52,8 +53,12 @@ class ItemStory:
         decision = decide(self.state, command, ctx)
         if isinstance(decision, Refusal):
             pytest.fail(f"the domain refused {type(command).__name__}: {decision.reason}")
+        return self.record(actor, decision)
+
+    def record(self, actor: Actor, bodies: Sequence[EventBody]) -> list[RecordedEvent]:
+        """Record `bodies` now, as `actor`, in order (the workflow's own events go in this way too)."""
         recorded = []
-        for body in decision:
+        for body in bodies:
             seq = self.state.last_seq + 1
             event = record(
                 body,

@@ -28,6 +28,7 @@ TABLES = {
     "checkpoints",
     "escalation_policies",
     "idempotency_keys",
+    "user_passwords",
     "alembic_version",
 }
 

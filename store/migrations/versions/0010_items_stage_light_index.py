@@ -3,8 +3,8 @@
 Counting open items per stage and light then reads the index only (PostgreSQL: 100,000 items
 in ~14 ms instead of ~155 ms over the wide rows), every few seconds on every API replica.
 
-Revision ID: 0009_items_stage_light_index
-Revises: 0008_unit_secrets
+Revision ID: 0010_items_stage_light_index
+Revises: 0009_user_passwords
 Create Date: 2026-12-03
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0009_items_stage_light_index"
-down_revision = "0008_unit_secrets"
+revision = "0010_items_stage_light_index"
+down_revision = "0009_user_passwords"
 branch_labels = None
 depends_on = None
 

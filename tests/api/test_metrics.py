@@ -1,0 +1,34 @@
+"""The API's /metrics in process: route templates as labels, and the auditor's last full verification."""
+
+from __future__ import annotations
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.api.conftest import AUDITOR, SUPERVISOR, Api
+
+
+def _samples(exposition: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(exposition)
+        for sample in family.samples
+    }
+
+
+async def test_requests_are_labelled_by_route_template_never_by_item(api: Api) -> None:
+    item = await api.open()
+    assert (await api.get(f"/api/items/{item['id']}", SUPERVISOR)).status_code == 200
+    scraped = (await api.http.get("/metrics")).text
+    assert item["id"] not in scraped
+    samples = _samples(scraped)
+    key = ("http_requests_total", (("handler", "/api/items/{item_id}"), ("method", "GET"), ("status", "200")))
+    assert samples[key] == 1.0
+
+
+async def test_the_last_full_verification_is_scraped_with_its_outcome_and_duration(api: Api) -> None:
+    await api.open()
+    assert (await api.get("/api/audit/verify", AUDITOR)).json()["ok"] is True
+    samples = _samples((await api.http.get("/metrics")).text)
+    assert samples[("duban_verification_ok", ())] == 1.0
+    assert samples[("duban_verification_duration_seconds", ())] > 0
+    assert samples[("duban_verification_timestamp_seconds", ())] > 0
