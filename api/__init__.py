@@ -1,4 +1,4 @@
-"""The HTTP edge: auth, schemas, error mapping, routers per resource (DESIGN.md, API contract)."""
+"""The HTTP edge: auth, schemas, error mapping, routers per resource (README: the API)."""
 
 from api.app import create_app
 

@@ -1,4 +1,4 @@
-"""Escalation policies as data: versioned ladders per category and priority, seeded with DESIGN.md's table.
+"""Escalation policies as data: versioned ladders per category and priority, seeded with the default ladder.
 
 Revision ID: 0004_escalation_policies
 Revises: 0003_ledger
@@ -21,7 +21,7 @@ ID = 128
 TABLE = "escalation_policies"
 CATEGORIES = ("major_policy", "major_funds", "major_project", "other")
 PRIORITIES = ("normal", "high", "urgent")
-# DESIGN.md's ladder, frozen here as it was when seeded (later edits are new versions, not new seeds).
+# The default ladder, frozen here as it was when seeded (later edits are new versions, not new seeds).
 DEFAULT_RUNGS = [
     {"level": "reminder", "offset_days": -2, "audience": ["unit_handlers"]},
     {"level": "warning", "offset_days": 0, "audience": ["unit_handlers", "unit_leader"]},
@@ -70,7 +70,7 @@ def upgrade() -> None:
                 "priority": priority,
                 "version": 1,
                 "rungs": DEFAULT_RUNGS,
-                "note": "默认督办阶梯（DESIGN.md）/ default ladder",
+                "note": "默认督办阶梯 / default ladder",
                 "created_by": "system",
                 "created_at": seeded.replace(tzinfo=None) if sqlite else seeded,
             }
