@@ -342,7 +342,7 @@ def temporal_dev_server_argv(settings: Settings) -> list[str]:
         str(port),
         "--ui-port",
         str(settings.temporal_ui_port),
-        # Half the speed with SQLite's defaults, in-memory speed with these (measured on the development machines).
+        # Half the speed with SQLite's defaults, in-memory speed with these (measured here).
         "--sqlite-pragma",
         "journal_mode=wal",
         "--sqlite-pragma",

@@ -18,7 +18,7 @@ TEST_ACTION_KEY = b"duban-test-action-signing-key"
 
 
 class Settings(BaseSettings):
-    """Read from the environment (and `.env`); names as in the README's settings table (DATABASE_URL, TEMPORAL_ADDRESS)."""
+    """Read from the environment (and `.env`); names as in the README (DATABASE_URL, …)."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 

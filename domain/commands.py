@@ -1,4 +1,4 @@
-"""Imperative intents, one per action of DESIGN.md; their fields are the API's request bodies."""
+"""Imperative intents, one per action of the closed loop; their fields are the API's request bodies."""
 
 from __future__ import annotations
 

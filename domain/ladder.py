@@ -127,7 +127,7 @@ DEFAULT_LADDER = LadderRules(
         RungRule(level=Level.TOP, offset_days=7, audience=[Audience.TOP_LEADER, Audience.DISCIPLINE]),
     ]
 )
-"""DESIGN.md's table: the ladder every category and priority starts with."""
+"""The default table: the ladder every category and priority starts with."""
 
 
 class AppliedPolicy(BaseModel):

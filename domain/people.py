@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 
 class Role(StrEnum):
-    """A user's role in the org chart (DESIGN.md, "Who uses it")."""
+    """A user's role in the org chart (README: who uses it)."""
 
     SUPERVISOR = "supervisor"
     UNIT = "unit"

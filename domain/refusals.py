@@ -37,7 +37,7 @@ class CommandRefused(DomainError):
 
 
 class UnknownAction(DomainError):
-    """The action name is not one of DESIGN.md's actions."""
+    """The action name is not one of the closed loop's actions."""
 
 
 def forbidden(reason: str) -> Refusal:
