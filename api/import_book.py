@@ -33,7 +33,7 @@ MAX_FILE_BYTES = 160 * 1024
 # What the archive may unpack to: a 1,000-row sheet is a few MiB; more is a zip bomb, not a list.
 MAX_UNPACKED_BYTES = 32 * 1024 * 1024
 MAX_ROWS = 1000
-# Rows of the template that carry the dropdowns and the date format.
+# Rows of the template that carry the dropdowns and the date check.
 TEMPLATE_ROWS = MAX_ROWS + 1
 
 
@@ -142,7 +142,7 @@ def _choices_sheet(
 
 
 def template_workbook(units: Sequence[UnitRecord], leaders: Sequence[UserRecord]) -> bytes:
-    """The template: the 立项清单 sheet (headers, hints, dropdowns, date format) and the 选项 sheet."""
+    """The template: the 立项清单 sheet (headers, hints, dropdowns, date check) and the 选项 sheet."""
     book = Workbook()
     sheet = book.create_sheet(ITEMS_SHEET)
     book.remove(book.worksheets[0])
@@ -166,7 +166,7 @@ def template_workbook(units: Sequence[UnitRecord], leaders: Sequence[UserRecord]
         ("责任领导", "领导"),
     ):
         sheet.add_data_validation(
-            _list_validation(f"={ranges[choice]}", letters[header], COLUMNS[HEADERS.index(header)].hint)
+            _list_validation(ranges[choice], letters[header], COLUMNS[HEADERS.index(header)].hint)
         )
     dates = DataValidation(
         type="date",
@@ -180,8 +180,6 @@ def template_workbook(units: Sequence[UnitRecord], leaders: Sequence[UserRecord]
     )
     dates.add(f"{letters['办理时限']}2:{letters['办理时限']}{TEMPLATE_ROWS}")
     sheet.add_data_validation(dates)
-    for row in range(2, TEMPLATE_ROWS + 1):
-        sheet.cell(row=row, column=HEADERS.index("办理时限") + 1).number_format = "yyyy-mm-dd"
     out = BytesIO()
     book.save(out)
     return out.getvalue()

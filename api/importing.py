@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
@@ -280,21 +280,24 @@ def _chinese(refused: CommandRefused) -> str:
     return refused.refusal.reason.split(" / ", maxsplit=1)[0]
 
 
-async def _org_checked(row: _Row, body: ItemCreate, org: OrgSnapshot, actor: Actor, now: datetime) -> bool:
-    """The API's org checks and `decide` precheck, each problem put in its column."""
-    checks: list[tuple[str, Callable[[], Any]]] = [
-        ("牵头单位", lambda: check_units(org, [body.lead_unit])),
-        ("协办单位", lambda: check_units(org, body.co_units)),
-        ("责任领导", lambda: check_leader(org, body.leader)),
-    ]
+async def _org_checked(row: _Row, org: OrgSnapshot) -> None:
+    """The API's org checks on whichever units and leader the row names, each problem in its column."""
+    lead, co, leader = row.body.get("lead_unit"), row.body.get("co_units") or [], row.body.get("leader")
+    checks: list[tuple[str, Callable[[], Awaitable[None]]]] = []
+    if isinstance(lead, str):
+        checks.append(("牵头单位", lambda: check_units(org, [lead])))
+    checks.append(("协办单位", lambda: check_units(org, co)))
+    if isinstance(leader, str):
+        checks.append(("责任领导", lambda: check_leader(org, leader)))
     for column, check in checks:
         try:
             await check()
         except CommandRefused as refused:
-            hint = "（可填名称或代码，见模板「选项」表）"
-            row.problem(column, _chinese(refused) + hint)
-    if row.errors:
-        return False
+            row.problem(column, _chinese(refused) + "（可填名称或代码，见模板「选项」表）")
+
+
+def _prechecked(row: _Row, body: ItemCreate, actor: Actor, now: datetime) -> bool:
+    """`decide`'s own precheck of the opening (deadline and milestones in the future, in order)."""
     try:
         precheck_opening(actor, body, now)
     except CommandRefused as refused:
@@ -307,15 +310,14 @@ async def _org_checked(row: _Row, body: ItemCreate, org: OrgSnapshot, actor: Act
 async def validate_rows(
     rows: Sequence[SheetRow], org: OrgSnapshot, actor: Actor, now: datetime
 ) -> list[tuple[_Row, ItemCreate | None]]:
-    """Each row with the opening it makes (None when it has problems)."""
+    """Each row with the opening it makes (None when it has problems); every cell's problem is named."""
     checked: list[tuple[_Row, ItemCreate | None]] = []
     for sheet_row in rows:
         row = _Row(sheet_row)
         _body(row, org)
-        body = _validated(row) if not row.errors else None
-        if body is not None and not await _org_checked(row, body, org, actor, now):
-            body = None
-        if row.errors:
+        body = _validated(row)
+        await _org_checked(row, org)
+        if row.errors or body is None or not _prechecked(row, body, actor, now):
             # Report cell problems in the template's column order.
             row.errors.sort(key=lambda e: HEADERS.index(e.column) if e.column in HEADERS else len(HEADERS))
             body = None
@@ -463,7 +465,7 @@ async def import_upload(
     report = await import_items(services, actor, data, dry_run=dry_run, only_valid=only_valid)
     code = status.HTTP_200_OK
     if refused_whole(report):
-        code = status.HTTP_422_UNPROCESSABLE_ENTITY
+        code = 422
     elif report.opened:
         code = status.HTTP_201_CREATED
     return JSONResponse(report.model_dump(mode="json"), status_code=code)
