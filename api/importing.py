@@ -446,7 +446,12 @@ async def import_template(actor: Supervisor, services: ServicesDep) -> Response:
 @router.post(
     "",
     summary="批量立项 / open items from a workbook",
-    responses={422: {"description": "文件无法识别，或有误的行（未立项）/ bad file, or invalid rows"}},
+    response_model=ImportReport,
+    responses={
+        201: {"model": ImportReport, "description": "已立项 / items were opened"},
+        413: {"description": "文件或行数过多 / the file or its rows exceed the limit"},
+        422: {"description": "文件无法识别，或有误的行（未立项）/ bad file, or invalid rows"},
+    },
 )
 async def import_upload(
     actor: Supervisor,
