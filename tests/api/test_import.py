@@ -14,6 +14,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from api.import_book import CHOICES_SHEET, HEADERS, ITEMS_SHEET, MAX_ROWS
 from domain.instants import CHINA
 from tests.api.conftest import LEAD, SUPERVISOR, Api
+from tests.api.import_books import fill_template
 from workflows.messages import workflow_id_for
 
 TODAY = datetime.now(CHINA).date()
@@ -46,15 +47,10 @@ async def template(api: Api) -> Workbook:
 
 
 async def filled(api: Api, rows: list[dict[str, Any]]) -> bytes:
-    """The API's template with `rows` written under its headers, saved as a person would."""
-    book = await template(api)
-    sheet = book[ITEMS_SHEET]
-    for r, values in enumerate(rows, start=2):
-        for header, value in values.items():
-            sheet.cell(row=r, column=HEADERS.index(header) + 1, value=value)
-    out = BytesIO()
-    book.save(out)
-    return out.getvalue()
+    """The API's template with `rows` written under its headers."""
+    response = await api.get("/api/items/import/template.xlsx", SUPERVISOR)
+    assert response.status_code == 200, response.text
+    return fill_template(response.content, rows)
 
 
 async def upload(api: Api, data: bytes, user: str = SUPERVISOR, **params: str) -> httpx.Response:

@@ -6,23 +6,22 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 import pytest
-from openpyxl import load_workbook
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowExecutionStatus
 
 import cli
-from api.import_book import HEADERS, ITEMS_SHEET, template_workbook
+from api.import_book import template_workbook
 from domain.instants import CHINA
 from domain.people import Role
 from store.db import make_engine, make_sessions
 from store.demo_org import DEMO_ORG
 from store.items import ItemFilter, ItemQueries
 from store.org import OrgDirectory
+from tests.api.import_books import fill_template
 from tests.fixtures.databases import migrated_sqlite_url
 from tests.fixtures.temporal import run_item_worker
 from workflows.messages import workflow_id_for
@@ -34,11 +33,7 @@ def workbook(path: Path, rows: list[dict[str, Any]]) -> Path:
     """The template (with the demo org's choices) holding `rows`, written to `path`."""
     units = [unit for unit in DEMO_ORG.units if unit.kind == "unit"]
     leaders = [user for user in DEMO_ORG.users if user.role is Role.LEADER]
-    book = load_workbook(BytesIO(template_workbook(units, leaders)))
-    for r, values in enumerate(rows, start=2):
-        for header, value in values.items():
-            book[ITEMS_SHEET].cell(row=r, column=HEADERS.index(header) + 1, value=value)
-    book.save(path)
+    path.write_bytes(fill_template(template_workbook(units, leaders), rows))
     return path
 
 

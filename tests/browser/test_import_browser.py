@@ -6,27 +6,14 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import datetime, timedelta
-from io import BytesIO
 from pathlib import Path
 
-from openpyxl import load_workbook
-from playwright.async_api import BrowserContext, expect
+from playwright.async_api import BrowserContext, Page, expect
 
-from api.import_book import HEADERS, ITEMS_SHEET
 from domain.instants import CHINA
 from store.items import ItemFilter, ItemQueries
+from tests.api.import_books import fill_template
 from tests.browser.conftest import Site, screenshot, sign_in
-
-
-def _fill(template: bytes, rows: list[dict[str, str]]) -> bytes:
-    book = load_workbook(BytesIO(template))
-    sheet = book[ITEMS_SHEET]
-    for r, values in enumerate(rows, start=2):
-        for header, value in values.items():
-            sheet.cell(row=r, column=HEADERS.index(header) + 1, value=value)
-    out = BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def _row(title: str, **cells: str) -> dict[str, str]:
@@ -42,6 +29,12 @@ def _row(title: str, **cells: str) -> dict[str, str]:
     }
     values.update(cells)
     return values
+
+
+async def _preview(page: Page, path: Path) -> None:
+    """Choose `path` in the upload form and ask for its preview."""
+    await page.set_input_files("input[name=file]", str(path))
+    await page.get_by_role("button", name="上传并预览").click()
 
 
 async def _titles(site: Site) -> list[str]:
@@ -70,10 +63,9 @@ async def test_import_previews_marks_the_wrong_cell_and_opens_the_valid_rows(
         _row("导入事项三", 协办单位="市财政局"),
     ]
     upload = tmp_path / "会议决定事项.xlsx"
-    await asyncio.to_thread(upload.write_bytes, _fill(template, rows))
+    await asyncio.to_thread(upload.write_bytes, fill_template(template, rows))
 
-    await page.set_input_files("input[name=file]", str(upload))
-    await page.get_by_role("button", name="上传并预览").click()
+    await _preview(page, upload)
     await expect(page.get_by_test_id("summary")).to_contain_text("预览：共 3 行，2 行可立项，1 行有误")
     wrong = page.locator("tr[data-row='3'] td.cell-error")
     await expect(wrong).to_have_count(1)
@@ -94,8 +86,7 @@ async def test_import_previews_marks_the_wrong_cell_and_opens_the_valid_rows(
 
     # The same file again, confirmed again: every row was opened before, nothing new.
     await page.goto(f"{site.url}/items/import")
-    await page.set_input_files("input[name=file]", str(upload))
-    await page.get_by_role("button", name="上传并预览").click()
+    await _preview(page, upload)
     await page.get_by_role("button", name="仅立项无误的 2 行").click()
     await expect(page.get_by_test_id("summary")).to_contain_text("2 行此前已立项")
     assert await _titles(site) == ["导入事项一", "导入事项三"]
@@ -109,7 +100,6 @@ async def test_a_file_that_is_not_a_workbook_is_refused_on_the_page(
     await page.goto(f"{site.url}/items/import")
     text = tmp_path / "清单.xlsx"
     await asyncio.to_thread(text.write_bytes, "标题,类别\n".encode())
-    await page.set_input_files("input[name=file]", str(text))
-    await page.get_by_role("button", name="上传并预览").click()
+    await _preview(page, text)
     await expect(page.get_by_test_id("import-problem")).to_contain_text("不是有效的 Excel 工作簿")
     await expect(page.get_by_test_id("report")).to_have_count(0)
