@@ -176,22 +176,22 @@ def refused_whole(report: ImportReport) -> bool:
     return report.invalid > 0 and not report.dry_run and not report.only_valid
 
 
-async def template_bytes(services: Services) -> bytes:
-    """The template workbook with today's org chart in its 选项 sheet."""
+async def template_response(services: Services) -> Response:
+    """The template workbook, with today's org chart in its 选项 sheet, as a download."""
     units = [unit for unit in await services.org.units() if unit.kind == "unit"]
     leaders = [user for user in await services.org.users() if user.role is Role.LEADER]
-    return template_workbook(units, leaders)
+    disposition = (
+        f"attachment; filename=\"import-template.xlsx\"; filename*=UTF-8''{quote(TEMPLATE_FILE_NAME)}"
+    )
+    return Response(
+        template_workbook(units, leaders), media_type=XLSX, headers={"Content-Disposition": disposition}
+    )
 
 
 @router.get("/template.xlsx", summary="批量立项模板 / the bulk-opening template")
 async def import_template(actor: Supervisor, services: ServicesDep) -> Response:
     """The .xlsx to fill, one row per item, with a 选项 sheet of valid units, leaders and categories."""
-    disposition = (
-        f"attachment; filename=\"import-template.xlsx\"; filename*=UTF-8''{quote(TEMPLATE_FILE_NAME)}"
-    )
-    return Response(
-        await template_bytes(services), media_type=XLSX, headers={"Content-Disposition": disposition}
-    )
+    return await template_response(services)
 
 
 @router.post(

@@ -12,15 +12,14 @@ from __future__ import annotations
 import base64
 import binascii
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
 from api.errors import ApiError
-from api.import_book import HEADERS, MAX_FILE_BYTES, TEMPLATE_FILE_NAME, XLSX, ImportFileRefused
-from api.importing import ROW_STATUS_LABELS, ImportReport, import_items, refused_whole, template_bytes
+from api.import_book import HEADERS, MAX_FILE_BYTES, ImportFileRefused
+from api.importing import ROW_STATUS_LABELS, ImportReport, import_items, refused_whole, template_response
 from api.permissions import Supervisor
 from api.services import ServicesDep
 from pages.errors import mark_page
@@ -54,12 +53,7 @@ async def import_form(request: Request, actor: PageActor) -> Response:
 async def import_template(actor: PageActor, services: ServicesDep) -> Response:
     """The same template as `GET /api/items/import/template.xlsx`, for the signed-in supervisor."""
     await require(Supervisor, actor)
-    disposition = (
-        f"attachment; filename=\"import-template.xlsx\"; filename*=UTF-8''{quote(TEMPLATE_FILE_NAME)}"
-    )
-    return Response(
-        await template_bytes(services), media_type=XLSX, headers={"Content-Disposition": disposition}
-    )
+    return await template_response(services)
 
 
 async def _file_bytes(form: Any) -> bytes:
