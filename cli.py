@@ -24,7 +24,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar, get_args
 
 import uvicorn
 from pydantic import ValidationError
@@ -210,6 +210,90 @@ def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
     for finding in findings:
         print(finding.line())
     return 0 if all(finding.ok for finding in findings) else 1
+
+
+def _import_report_lines(report: Any) -> list[str]:
+    """The import's answer for a terminal: each row's outcome, then each problem by row and column."""
+    from api.importing import ROW_STATUS_LABELS  # noqa: PLC0415 — lazy, as the command is
+
+    lines = []
+    for row in report.rows:
+        title = row.cells.get("标题", "")
+        number = f"  {row.number}" if row.number else ""
+        lines.append(f"第 {row.row} 行  {ROW_STATUS_LABELS[row.status]}  {title}{number}")
+    lines.extend(problem.message for problem in report.errors)
+    lines.append(report.detail)
+    return lines
+
+
+async def _import_items(settings: Settings, args: argparse.Namespace, data: bytes) -> Any:
+    """Run the API's own import in-process: one engine, one (lazy) Temporal client, the API's services."""
+    # Imported here: the import needs the app's services, which `duban --help` must not load.
+    from api.app import connect_temporal  # noqa: PLC0415
+    from api.errors import ApiError  # noqa: PLC0415
+    from api.importing import import_items  # noqa: PLC0415
+    from api.permissions import Supervisor  # noqa: PLC0415
+    from api.services import build_services  # noqa: PLC0415
+    from domain.people import Actor, Role  # noqa: PLC0415
+    from domain.refusals import CommandRefused  # noqa: PLC0415
+
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        services = build_services(settings, engine, await connect_temporal(settings))
+        if args.as_user:
+            user = await services.org.user(args.as_user)
+            if user is None:
+                raise CliError(f"未知用户 {args.as_user}；duban users 列出全部用户 / unknown user", code=2)
+        else:
+            supervisors = [u for u in await services.org.users() if u.role is Role.SUPERVISOR]
+            if len(supervisors) != 1:
+                raise CliError("请用 --as 指定立项的督查人员 / name the supervisor with --as USER_ID", code=2)
+            user = supervisors[0]
+        actor = Actor(id=user.id, role=user.role, unit=user.unit, name=user.name)
+        try:
+            await get_args(Supervisor)[1].dependency(actor)
+        except CommandRefused as refused:
+            raise CliError(refused.refusal.reason, code=2) from refused
+        show_progress = sys.stderr.isatty()
+
+        def progress(done: int, total: int) -> None:
+            if show_progress:
+                filled = done * 30 // max(total, 1)
+                end = "\n" if done == total else ""
+                print(
+                    f"\r立项 [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}", end=end, file=sys.stderr
+                )
+
+        try:
+            return await import_items(
+                services, actor, data, dry_run=args.dry_run, only_valid=args.only_valid, progress=progress
+            )
+        except ApiError as refused:
+            raise CliError(refused.detail, code=2) from refused
+        except RuntimeError as error:
+            raise CliError(
+                f"无法连接 Temporal {settings.temporal_address} / Temporal unreachable: {error}"
+            ) from error
+    finally:
+        await engine.dispose()
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    """Open items from a filled template, through the same import as `POST /api/items/import`.
+
+    0 when every row is valid (and opened, unless a dry run) or --only-valid opened the valid ones;
+    1 when rows are invalid (nothing opened) or an opening failed; 2 for a file that is no 立项 list.
+    """
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise CliError(f"无法读取 {path} / cannot read the file: {error.strerror}", code=2) from error
+    report = _run_db(settings, _import_items(settings, args, data))
+    for line in _import_report_lines(report):
+        print(line)
+    invalid = report.invalid and not report.only_valid
+    return 1 if invalid or report.failed else 0
 
 
 # -- long-running parts -----------------------------------------------------------------------
@@ -556,6 +640,18 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("file", metavar="FILE.json")
     org_commands.add_parser("demo", help="载入演示组织 / load the demo org")
     org.set_defaults(run=cmd_org)
+    importing = commands.add_parser("import", help="批量导入 / bulk import")
+    import_commands = importing.add_subparsers(dest="import_command", required=True, parser_class=_Parser)
+    items = import_commands.add_parser("items", help="从模板批量立项 / open items from FILE.xlsx")
+    items.add_argument("file", metavar="FILE.xlsx")
+    items.add_argument(
+        "--dry-run", action="store_true", help="只校验预览，不立项 / validate and preview only"
+    )
+    items.add_argument("--only-valid", action="store_true", help="仅立项无误的行 / open only the valid rows")
+    items.add_argument(
+        "--as", dest="as_user", metavar="USER_ID", help="立项的督查人员 / the supervisor opening"
+    )
+    importing.set_defaults(run=cmd_import)
     add_audit_commands(commands)
     return parser
 

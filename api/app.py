@@ -10,7 +10,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from api import audit, exports, health, item_actions, items, notifications, people, policies, stats
+from api import audit, exports, health, importing, item_actions, items, notifications, people, policies, stats
 from api.auth import authenticate_first
 from api.body_limit import BodyLimitMiddleware
 from api.docs import install_docs
@@ -84,8 +84,9 @@ def create_app(
     # Added last, so outermost: its line records every answer, those of the error middleware too.
     app.add_middleware(RequestLogMiddleware)
     install_docs(app)
-    # Before items: /api/items/export.xlsx is not an item id.
+    # Before items: /api/items/export.xlsx and /api/items/import/… are not item ids.
     app.include_router(exports.router)
+    app.include_router(importing.router)
     for module in (items, item_actions, audit, people, notifications, policies, stats, health):
         app.include_router(module.router)
     # Imported here: the pages import the API's handlers, so `pages` may be the first one imported.

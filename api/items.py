@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -12,8 +11,9 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from activities.workdays import dues_at
-from api.errors import InvalidRequest, NotFound, item_not_found
-from api.org_checks import check_leader, check_units
+from api.errors import NotFound, item_not_found
+from api.opening import open_one
+from api.org_checks import check_units
 from api.permissions import Auditor, HistoryReader, ItemReader, Supervisor, require_visible, unit_scope
 from api.request_log import bind_request
 from api.schemas import (
@@ -28,20 +28,17 @@ from api.schemas import (
 from api.services import Services, ServicesDep
 from audit.splits import workflow_split
 from domain.commands import ACTIONS, Command, Reassign
-from domain.decide import Context, decide
 from domain.fold import fold
 from domain.instants import InputInstant
 from domain.people import Actor
-from domain.refusals import CommandRefused, Refusal, RefusalKind, conflict
+from domain.refusals import CommandRefused, conflict
 from domain.state import ItemState, describe_waiting
 from ledger.hashing import canonical_json
-from store.idempotency import KeyClaim
 from store.verification import verify_audit_trail
 from workflows.messages import ActionRequest, workflow_id_for
 
 router = APIRouter(prefix="/api/items", tags=["items"])
 
-KEY_REUSED = "Idempotency-Key 已用于不同的请求内容 / the key was used with a different request body"
 ACTION_NAMES = tuple(name for name in ACTIONS if name != "open")
 
 
@@ -79,25 +76,6 @@ def _parsed(command_type: type[Command], body: dict[str, Any]) -> Command:
         raise RequestValidationError(errors, body=body) from error
 
 
-def _request_hash(body: ItemCreate) -> str:
-    """The body as validated (defaults filled in), canonical JSON, SHA-256: a retry hashes the same."""
-    return hashlib.sha256(canonical_json(body.model_dump(mode="json"))).hexdigest()
-
-
-def _same_request(claim: KeyClaim, request_hash: str) -> str:
-    if claim.request_hash != request_hash:
-        raise InvalidRequest(KEY_REUSED)
-    return claim.item_id
-
-
-async def _opened_before(
-    services: Services, actor: Actor, key: str, request_hash: str, now: datetime
-) -> ItemState | None:
-    """The item `key` already opened for this very request; 422 if it was used with another body."""
-    prior = await services.idempotency.find(actor.id, key, now)
-    return None if prior is None else await services.items.get(_same_request(prior, request_hash))
-
-
 @router.post("", status_code=status.HTTP_201_CREATED, summary="立项 / open an item")
 async def open_item(
     body: ItemCreate,
@@ -111,37 +89,10 @@ async def open_item(
     With an `Idempotency-Key`, a repeat of the same request within IDEMPOTENCY_KEY_TTL_HOURS (24 h)
     returns the same item (200); the key with a different body is 422; after that time it opens anew.
     """
-    now = _now()
-    request_hash = _request_hash(body)
-    if idempotency_key and (
-        existing := await _opened_before(services, actor, idempotency_key, request_hash, now)
-    ):
-        _bind_item(existing.id)
+    opened = await open_one(services, actor, body, idempotency_key, _now())
+    if not opened.created:
         response.status_code = status.HTTP_200_OK
-        return item_public(existing, now)
-    await check_units(services.org, [body.lead_unit, *body.co_units])
-    await check_leader(services.org, body.leader)
-    dues = dues_at(now)
-    # Refuse here what the workflow would refuse, so a bad opening never starts a workflow (nor takes a key).
-    precheck = decide(ItemState(), body, Context(actor=actor, now=now, dues=dues, number="pending"))
-    if isinstance(precheck, Refusal):
-        raise CommandRefused(precheck)
-    if idempotency_key:
-        claim = await services.idempotency.claim(actor.id, idempotency_key, request_hash, now)
-        item_id = _same_request(claim, request_hash)
-    else:
-        item_id = str(uuid.uuid4())
-    _bind_item(item_id)
-    try:
-        result = await services.gateway.open(item_id, actor, body.model_dump(mode="json"), dues)
-    except CommandRefused as refused:
-        # Two requests with one key raced: the loser answers with the winner's item.
-        existing = await services.items.get(item_id) if idempotency_key else None
-        if refused.refusal.kind is not RefusalKind.CONFLICT or existing is None:
-            raise
-        response.status_code = status.HTTP_200_OK
-        return item_public(existing, now)
-    return item_public(result.state, now)
+    return opened.item
 
 
 @router.get("", summary="督办事项列表 / list items")

@@ -14,11 +14,11 @@ import sys
 import time
 from dataclasses import dataclass
 
-from bench import api_latency, append, escalation, loop, memory, pages_latency, replay
+from bench import api_latency, append, escalation, import_rate, loop, memory, pages_latency, replay
 from bench.env import deployment, dev_server
 from bench.runner import Figure, exit_with, table
 
-FIGURES = ("loop", "append", "replay", "api", "escalation", "memory")
+FIGURES = ("loop", "append", "replay", "api", "escalation", "memory", "import")
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class Sizes:
     list_requests: int
     memory_items: int
     escalation_items: int
+    import_rows: int
 
 
 QUICK = Sizes(
@@ -52,6 +53,7 @@ QUICK = Sizes(
     list_requests=20,
     memory_items=20,
     escalation_items=20,
+    import_rows=20,
 )
 FULL = Sizes(
     loop_items=24,
@@ -68,6 +70,7 @@ FULL = Sizes(
     # Each reaches 狠抓落实 in five actions, a few items/s here; figure 5 runs after figure 6,
     # so the latter's 10,000 open items (their sign-for ladders armed) are still open meanwhile.
     escalation_items=600,
+    import_rows=1000,
 )
 
 
@@ -87,7 +90,7 @@ async def run(sizes: Sizes, only: set[str]) -> list[Figure]:
     if not only or "replay" in only:
         _log(f"figure 3: replay and verify over {sizes.replay_events:,} events …")
         figures.append(await replay.measure(sizes.replay_events))
-    if only and not only & {"loop", "api", "escalation", "memory"}:
+    if only and not only & {"loop", "api", "escalation", "memory", "import"}:
         return figures
     _log("starting the dev server, the worker, the baseline worker and the API …")
     async with dev_server() as env, deployment(env.client) as where:
@@ -118,6 +121,9 @@ async def run(sizes: Sizes, only: set[str]) -> list[Figure]:
             # open too, so the escalations fire beside that many open items and their timers.
             _log(f"figure 5: escalation lateness over {sizes.escalation_items:,} items …")
             figures.append(await escalation.measure(where, sizes.escalation_items))
+        if not only or "import" in only:
+            _log(f"figure 8: bulk 立项 of {sizes.import_rows:,} rows against single openings …")
+            figures.append(await import_rate.measure(where, sizes.import_rows))
     return figures
 
 
@@ -129,7 +135,7 @@ def main() -> int:
         "--only",
         action="append",
         default=[],
-        choices=["loop", "append", "replay", "api", "escalation", "memory"],
+        choices=["loop", "append", "replay", "api", "escalation", "memory", "import"],
     )
     parser.add_argument("--replay-events", type=int, help="events generated for figure 3")
     parser.add_argument("--memory-items", type=int, help="open items for figure 6")

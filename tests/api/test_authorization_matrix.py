@@ -233,6 +233,8 @@ READS: dict[str, tuple[int, ...]] = {
     f"GET {POLICY}/versions":                   (OK,   OK,   NO,   NO,   NO,   NO,   NO,   OK,   OK),
     f"PUT {POLICY}":                            (NO,   NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK),
     "GET /api/items/export.xlsx":               (OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   NO),
+    # bulk 立项 is the supervisors' alone, its template too
+    "GET /api/items/import/template.xlsx":      (OK,   OK,   NO,   NO,   NO,   NO,   NO,   NO,   NO),
     # a unit sees its own figures and rank only
     "GET /api/stats/units":                     (OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   NO),
     "GET /api/stats/units?group_by=category":   (OK,   OK,   NO,   NO,   NO,   OK,   OK,   OK,   NO),
