@@ -298,8 +298,18 @@ class Matrix:
         pytest.fail(f"item {item_id} kept writing events for {SETTLE_TIMEOUT_SECONDS} s")
 
     async def oldest_notice(self, user: str) -> int:
-        """The id of the oldest notice in `user`'s inbox (the ladder's reminders put some there)."""
+        """The id of the oldest notice in `user`'s inbox.
+
+        Earlier cells' ladders usually put some there; run alone, the module urges an item of its
+        own first so that the inbox holds a notice whatever ran before.
+        """
         notices = (await self.api.get("/api/me/notifications", user)).json()["notifications"]
+        if not notices:
+            item_id = await self.fresh_item_at(Scene.IMPLEMENT)
+            urged = await self.api.act(item_id, "urge", OPENER, BODIES["urge"])
+            assert urged.status_code == OK, urged.text
+            await self.settled(item_id)
+            notices = (await self.api.get("/api/me/notifications", user)).json()["notifications"]
         assert notices, f"{user} has no notice"
         return min(int(n["id"]) for n in notices)
 
