@@ -20,9 +20,10 @@ Rules, exactly:
   clock, the Beijing working days D with due's date < D ≤ the date the step stopped waiting
   (or the period's last instant), counting only the days inside the period;
 - **red card / 一把手** — each `overdue` / `top` rung reached in the period on a unit's step;
-- **unjustified return (推诿)** — a return in the period that the office answered by
-  reassigning the item *with the returning unit still on it* (a reassignment that drops the
-  unit accepts the return; a return not yet answered counts nothing);
+- **unjustified return (推诿)** — a return in the period that the office overruled: a later
+  reassignment in the period gives the item back to the unit that returned it (the domain never
+  reassigns to a unit whose return stands, so the office's answer is a later reassignment). A
+  return the office accepted — the item stays with other units — counts nothing;
 - **ineffective evaluation** — each `ItemReopened` in the period;
 - **rectify loop** — each `RectificationOrdered` in the period;
 - **early completion** — an item closed effective in the period whose closing claim came
@@ -253,16 +254,13 @@ class _Walk:
             self._closed(before, event.seq)
 
     def _returns(self, after: ItemState, body: ev.AssignmentReturned | ev.UnitsReassigned, seq: int) -> None:
-        """A return waits for the office's answer: a reassignment keeping the unit makes it 推诿."""
+        """A return stays open until the office assigns the item back to the unit: then it was 推诿."""
         if isinstance(body, ev.AssignmentReturned):
             self.returns.setdefault(body.unit, []).append(seq)
             return
-        kept = set(after.units())
-        for unit, seqs in sorted(self.returns.items()):
-            if unit in kept:
-                for returned in seqs:
-                    self.add(Rule.UNJUSTIFIED_RETURN, unit, after.id, (returned, seq))
-        self.returns.clear()
+        for unit in sorted(set(after.units()) & set(self.returns)):
+            for returned in self.returns.pop(unit):
+                self.add(Rule.UNJUSTIFIED_RETURN, unit, after.id, (returned, seq))
 
     def _closed(self, before: ItemState, seq: int) -> None:
         """An early completion: the closing claim came working days before the completion due."""
