@@ -22,6 +22,7 @@ from domain.fold import evolve
 from domain.instants import CHINA
 from domain.ladder import Level
 from domain.state import ItemState, waiting_for
+from office.assessment import draft_annual_assessment
 from store.event_log import EventLog
 from tests.api.conftest import ADMIN, AUDITOR, LEADER, SUPERVISOR, Api, append_stories, running_api
 from tests.api.test_stats import closed_late_signer, rectified_then_ineffective, returned_and_overdue
@@ -317,3 +318,18 @@ async def test_an_escalation_version_replayed_over_the_log_shows_item_by_item_wh
         assert bad.status_code == 422
         other = await api.get("/api/policies/other/normal/versions/1/what-if", SUPERVISOR, params=window)
         assert other.json()["items"] == []
+
+
+async def test_the_annual_draft_is_the_year_scored_under_the_current_policy_and_publishes_nothing(
+    assess_api: Api,
+) -> None:
+    draft = await draft_annual_assessment(2026, assess_api.sessions)
+    year = await scores(assess_api, **{"from": "2026-01-01", "to": "2026-12-31"})
+    assert draft.scored.policy.version == year["policy_version"] == 1
+    assert [(s.unit, float(s.score), s.rank) for s in draft.scored.scores] == [
+        (row["unit"], row["score"], row["rank"]) for row in year["units"]
+    ]
+    assert any(s.score < 100 for s in draft.scored.scores)
+    again = await draft_annual_assessment(2026, assess_api.sessions)
+    assert again.figures_hash == draft.figures_hash
+    assert (await assess_api.get("/api/assessment/publications", SUPERVISOR)).json()["publications"] == []
