@@ -16,9 +16,10 @@ counts for that unit; the plan, milestone and completion clocks, rungs on them, 
 rectify loops count for the lead unit at the time.
 
 Rules, exactly:
-- **overdue working days** — for each pending step instance (step and due instant) on a unit's
-  clock, the Beijing working days D with due's date < D ≤ the date the step stopped waiting
-  (or the period's last instant), counting only the days inside the period;
+- **overdue working days** — per item and unit, the Beijing working days inside the period on
+  which some step on the unit's clock was overdue: for each pending step instance (step and due
+  instant), the days D with due's date < D ≤ the date the step stopped waiting (or the period's
+  last instant); a day on which two clocks were late costs once;
 - **red card / 一把手** — each `overdue` / `top` rung reached in the period on a unit's step;
 - **unjustified return (推诿)** — a return in the period that the office overruled: a later
   reassignment in the period gives the item back to the unit that returned it (the domain never
@@ -273,9 +274,11 @@ class _Walk:
                 self.add(Rule.EARLY_COMPLETION, before.lead_unit, before.id, (claim_seq, seq), quantity=days)
 
     def overdue(self, item_id: str) -> None:
-        """A finding per step instance with working days overdue inside the period."""
+        """One finding per unit: the working days inside the period on which any of its steps on
+        this item was overdue (a day with two late clocks costs once)."""
         first = self.period.start.astimezone(CHINA).date()
         last = self.period.last.astimezone(CHINA).date()
+        late: dict[str, tuple[set[date], set[int], list[str]]] = {}
         for instance in self.ended:
             end = instance.end if instance.end is not None else self.period.last
             if end <= instance.due:
@@ -284,13 +287,17 @@ class _Walk:
             through = min(end.astimezone(CHINA).date(), last)
             days = _workdays_in(after, through, self.is_workday)
             if days:
-                seqs = (
-                    (instance.first_seq,)
-                    if instance.end_seq is None
-                    else (instance.first_seq, instance.end_seq)
-                )
-                note = f"{instance.step} {days[0].isoformat()}…{days[-1].isoformat()}"
-                self.add(Rule.OVERDUE_DAY, instance.unit, item_id, seqs, quantity=len(days), note=note)
+                found_days, seqs, steps = late.setdefault(instance.unit, (set(), set(), []))
+                found_days.update(days)
+                seqs.update(s for s in (instance.first_seq, instance.end_seq) if s is not None)
+                steps.append(instance.step)
+        for unit in sorted(late):
+            found_days, seqs, steps = late[unit]
+            span = f"{min(found_days).isoformat()}…{max(found_days).isoformat()}"
+            note = f"{'、'.join(dict.fromkeys(steps))} {span}"
+            self.add(
+                Rule.OVERDUE_DAY, unit, item_id, tuple(sorted(seqs)), quantity=len(found_days), note=note
+            )
 
 
 def item_findings(events: Iterable[RecordedEvent], period: Period, is_workday: IsWorkday) -> list[Finding]:

@@ -66,7 +66,7 @@ def owner(state: ItemState, step: str) -> str:
 def recompute(histories: Mapping[str, Sequence[RecordedEvent]]) -> dict[str, Decimal]:
     """Each unit's score under the seeded default policy, from the events alone."""
     calendar = ChinaWorkdays()
-    late_days: dict[tuple[str, str, str, datetime], set[date]] = {}
+    late_days: dict[tuple[str, str], set[date]] = {}
     deducted: dict[str, Decimal] = {}
     bonus: dict[str, Decimal] = {}
     for events in histories.values():
@@ -89,18 +89,19 @@ def recompute(histories: Mapping[str, Sequence[RecordedEvent]]) -> dict[str, Dec
                 bonus[before.lead_unit] = bonus.get(before.lead_unit, Decimal(0)) + min(early, 10) * Decimal(
                     "0.2"
                 )
-            # Until the next event (or the period's end) the state's unit steps wait: note each late day.
+            # Until the next event (or the period's end) the state's unit steps wait: note each late day
+            # (per item and unit: a day costs once however many clocks are late).
             until = events[index + 1].occurred_at.astimezone(CHINA).date() if index + 1 < len(events) else END
             for step in waiting_for(state):
                 if step.due is None or step.step.split(":")[0] not in UNIT_CLOCKS:
                     continue
                 day = max(step.due.astimezone(CHINA).date(), START - timedelta(days=1))
-                key = (state.id, owner(state, step.step), step.step, step.due)
+                key = (state.id, owner(state, step.step))
                 while day < min(until, END):
                     day += timedelta(days=1)
                     if calendar.is_workday(day):
                         late_days.setdefault(key, set()).add(day)
-    for (_, unit, _, _), days in late_days.items():
+    for (_, unit), days in late_days.items():
         deducted[unit] = deducted.get(unit, Decimal(0)) + Decimal("0.5") * len(days)
     units = set(deducted) | set(bonus)
     return {

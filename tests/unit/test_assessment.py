@@ -67,24 +67,37 @@ def late_signer() -> ItemStory:
     return story
 
 
-def test_each_working_day_a_sign_for_is_overdue_counts_once() -> None:
+def test_each_working_day_a_unit_is_overdue_counts_once() -> None:
     story = late_signer()
     signed = story.events[-1]
     assert signed.occurred_at.astimezone(CHINA).date().isoformat() == "2026-03-11"
-    late = [f for f in of(findings(story), Rule.OVERDUE_DAY, "zjj") if f.note.startswith("sign_for:zjj")]
-    # Thu 5, Fri 6, Mon 9, Tue 10, Wed 11 March: the weekend does not count.
+    until_signed = Period(start=YEAR.start, end=signed.occurred_at, as_of=signed.occurred_at)
+    late = of(findings(story, until_signed), Rule.OVERDUE_DAY, "zjj")
+    # Thu 5, Fri 6, Mon 9, Tue 10, Wed 11 March (the weekend does not count); the plan, due
+    # Mon 9 March, was late on Tue 10 and Wed 11 too, but a day costs once.
     assert [(f.quantity, f.seqs) for f in late] == [(5, (1, signed.seq))]
+    assert late[0].note.startswith("sign_for:zjj")
     assert late[0].note.endswith("2026-03-05…2026-03-11")
-    assert not [f for f in of(findings(story), Rule.OVERDUE_DAY, "czj") if f.note.startswith("sign_for")]
+    assert of(findings(story, until_signed), Rule.OVERDUE_DAY, "czj") == []
+    # Over the year the plan stays late after the signing: the days go on, once each.
+    year = of(findings(story), Rule.OVERDUE_DAY, "zjj")
+    assert [f.quantity for f in year] == [len(_weekdays("2026-03-05", "2027-03-02"))]
+
+
+def _weekdays(first: str, last: str) -> list[str]:
+    start, end = datetime.fromisoformat(first), datetime.fromisoformat(last)
+    days = [start + n * DAY for n in range((end - start).days + 1)]
+    return [d.date().isoformat() for d in days if weekends_only(d.date())]
 
 
 def test_overdue_days_outside_the_period_do_not_count() -> None:
     story = late_signer()
-    from_monday = Period(start=beijing("2026-03-09", 0), end=YEAR.end, as_of=YEAR.as_of)
-    late = [f for f in of(findings(story, from_monday), Rule.OVERDUE_DAY, "zjj") if "sign_for" in f.note]
+    signed = story.events[-1].occurred_at
+    from_monday = Period(start=beijing("2026-03-09", 0), end=signed, as_of=signed)
+    late = of(findings(story, from_monday), Rule.OVERDUE_DAY, "zjj")
     assert [f.quantity for f in late] == [3]
     until_friday = Period(start=YEAR.start, end=beijing("2026-03-06", 23), as_of=YEAR.as_of)
-    late = [f for f in of(findings(story, until_friday), Rule.OVERDUE_DAY, "zjj") if "sign_for" in f.note]
+    late = of(findings(story, until_friday), Rule.OVERDUE_DAY, "zjj")
     assert [f.quantity for f in late] == [2]  # still pending at the period's end: Thu 5 and Fri 6
 
 
