@@ -8,6 +8,7 @@ from playwright.async_api import BrowserContext, expect
 from store.event_log import EventLog
 from tests.api.test_stats import closed_late_signer, rectified_then_ineffective, returned_and_overdue
 from tests.browser.conftest import Site, screenshot, sign_in
+from tests.unit.test_assessment import ladder_story
 
 PERIOD = "from=2026-03-01&to=2026-04-15"
 
@@ -81,4 +82,27 @@ async def test_a_unit_sees_only_its_own_row_and_no_editor(site: Site, context: B
     response = await page.goto(f"{site.url}/assessment?{PERIOD}&unit=fgw")
     assert response is not None
     assert response.status == 403
+    await page.close()
+
+
+async def test_a_ladder_version_replayed_over_a_past_month_in_the_browser(
+    site: Site, context: BrowserContext
+) -> None:
+    story, _, _ = ladder_story()
+    await EventLog(site.sessions).append(story.events)
+    page = await context.new_page()
+    await sign_in(page, site, "audit-zhao")
+    await page.goto(f"{site.url}/policies/major_project/high")
+    form = page.get_by_test_id("ladder-what-if")
+    await form.locator("select[name=version]").select_option("1")
+    await form.locator("input[name=from]").fill("2026-03-01")
+    await form.locator("input[name=to]").fill("2026-03-31")
+    await form.locator("button[type=submit]").click()
+    replay = page.get_by_test_id("ladder-replay")
+    mine = replay.locator("tbody tr", has_text=story.number)
+    await expect(mine).to_have_count(2)  # the reminder and the warning the log raised, replayed the same
+    for row in range(2):
+        await expect(mine.nth(row)).to_contain_text("sign_for:czj")
+        await expect(mine.nth(row)).to_contain_text("相同")
+    await screenshot(page, "ladder-what-if")
     await page.close()
