@@ -10,7 +10,19 @@ from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from api import audit, exports, health, importing, item_actions, items, notifications, people, policies, stats
+from api import (
+    assessment,
+    audit,
+    exports,
+    health,
+    importing,
+    item_actions,
+    items,
+    notifications,
+    people,
+    policies,
+    stats,
+)
 from api.auth import authenticate_first
 from api.body_limit import BodyLimitMiddleware
 from api.docs import install_docs
@@ -87,7 +99,7 @@ def create_app(
     # Before items: /api/items/export.xlsx and /api/items/import/… are not item ids.
     app.include_router(exports.router)
     app.include_router(importing.router)
-    for module in (items, item_actions, audit, people, notifications, policies, stats, health):
+    for module in (items, item_actions, audit, people, notifications, policies, stats, assessment, health):
         app.include_router(module.router)
     # Imported here: the pages import the API's handlers, so `pages` may be the first one imported.
     from pages import install_pages  # noqa: PLC0415

@@ -6,17 +6,25 @@ the version it was opened under (recorded in its `PolicyApplied` event).
 
 from __future__ import annotations
 
+from contextlib import aclosing
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
-from pydantic import ConfigDict, Field
+from fastapi import APIRouter, Depends, Query
+from fastapi import Path as FastApiPath
+from pydantic import BaseModel, ConfigDict, Field
 
+from activities.workdays import ChinaWorkdays
+from api.assessment import query_period
+from api.errors import NotFound
 from api.permissions import role_in
-from api.services import ServicesDep
-from domain.ladder import LadderRules
+from api.services import Services, ServicesDep
+from domain.escalation_whatif import LevelCount, count_levels, replay_item
+from domain.ladder import AppliedPolicy, LadderRules, Level, policy_id_for
 from domain.people import Actor, Role
 from domain.vocabulary import Category, Priority
 from store.policies import PolicyStore, PolicyVersion
+from store.statistics import item_histories
 
 router = APIRouter(prefix="/api/policies", tags=["policies"])
 
@@ -67,3 +75,135 @@ async def publish_policy(
         category, priority, ladder, author=actor.id, note=body.note
     )
     return _public(published)
+
+
+class RungRowPublic(BaseModel):
+    """One rung on one step's ladder: when the proposal would raise it, when the log raised it."""
+
+    step: str
+    due: datetime
+    level: Level
+    level_label: str
+    proposed_at: datetime | None
+    recorded_at: datetime | None
+    recorded_seq: int | None
+    change: str = Field(description="added / removed / moved / same")
+
+
+class ItemReplayPublic(BaseModel):
+    """One item's rungs under the proposal against its log."""
+
+    item_id: str
+    number: str
+    title: str
+    recorded_policy: str
+    replay_matches_log: bool
+    rows: list[RungRowPublic]
+
+
+class LadderWhatIfPublic(BaseModel):
+    """A proposed ladder replayed over a past period's events, item by item."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    policy_id: str
+    proposed: str
+    period_from: datetime = Field(alias="from")
+    to: datetime
+    calendar: str
+    totals: list[LevelCount]
+    items: list[ItemReplayPublic]
+
+
+async def _replay(
+    services: Services, proposed: AppliedPolicy, from_: str | None, to: str | None
+) -> LadderWhatIfPublic:
+    period = query_period(from_, to)
+    start, end = period.start, period.end
+    calendar = ChinaWorkdays()
+    replays = []
+    async with aclosing(item_histories(services.sessions, until=end)) as histories:
+        async for events in histories:
+            replay = replay_item(events, proposed, period, calendar.is_workday)
+            if replay is not None and replay.rows:
+                replays.append(replay)
+    return LadderWhatIfPublic(
+        policy_id=proposed.policy_id,
+        proposed=f"v{proposed.version}" if proposed.version else "草案 / draft",
+        period_from=start,
+        to=end,
+        calendar=calendar.label,
+        totals=count_levels(replays),
+        items=[
+            ItemReplayPublic(
+                item_id=r.item_id,
+                number=r.number,
+                title=r.title,
+                recorded_policy=r.recorded_policy,
+                replay_matches_log=r.replay_matches_log,
+                rows=[
+                    RungRowPublic(**row.model_dump(), level_label=row.level.label, change=row.change)
+                    for row in r.rows
+                ],
+            )
+            for r in replays
+        ],
+    )
+
+
+FromQuery = Annotated[str | None, Query(alias="from", max_length=40, description="起始日期 / period start")]
+ToQuery = Annotated[str | None, Query(max_length=40, description="截止日期 / period end (default: now)")]
+
+
+@router.get(
+    "/{category}/{priority}/versions/{version}/what-if",
+    summary="督办阶梯试算 / replay a version over a period",
+)
+async def version_what_if(
+    *,
+    category: Category,
+    priority: Priority,
+    version: Annotated[int, FastApiPath(ge=1, le=1_000_000)],
+    actor: PolicyReader,
+    services: ServicesDep,
+    from_: FromQuery = None,
+    to: ToQuery = None,
+) -> LadderWhatIfPublic:
+    """Replay version `version` of this ladder over the period's events: item by item, which rungs
+    it would have raised against those the log shows were raised.
+
+    404 unknown version · 422 a malformed period.
+    """
+    versions = await PolicyStore(services.sessions).versions(category, priority)
+    chosen = next((v for v in versions if v.version == version), None)
+    if chosen is None:
+        raise NotFound(
+            f"督办阶梯版本不存在 / no such version: {policy_id_for(category, priority)} v{version}"
+        )
+    return await _replay(services, chosen.applied(), from_, to)
+
+
+@router.post("/{category}/{priority}/what-if", summary="督办阶梯草案试算 / replay a draft ladder")
+async def draft_what_if(
+    *,
+    category: Category,
+    priority: Priority,
+    body: LadderRules,
+    actor: PolicyReader,
+    services: ServicesDep,
+    from_: FromQuery = None,
+    to: ToQuery = None,
+) -> LadderWhatIfPublic:
+    """Replay a ladder not yet published (nothing is stored) over the period's events.
+
+    422 a malformed ladder or period.
+    """
+    draft = AppliedPolicy(
+        policy_id=policy_id_for(category, priority),
+        version=1,
+        category=category,
+        priority=priority,
+        rungs=body.rungs,
+    )
+    found = await _replay(services, draft, from_, to)
+    return found.model_copy(update={"proposed": "草案 / draft"})

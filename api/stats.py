@@ -68,6 +68,10 @@ def _instant(name: str, raw: str | None, *, day_end: bool) -> datetime | None:
     return moment.astimezone(UTC)
 
 
+parse_instant = _instant
+"""An ISO date (that Beijing day's start, or its end for `day_end`) or instant; 422 otherwise."""
+
+
 class PeriodQuery(BaseModel):
     """The period and instant of a statistics request, and how to group."""
 

@@ -3,9 +3,9 @@ admin's editor, which publishes a new version through the API's own handler."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
@@ -62,6 +62,34 @@ async def versions(
     await require(PolicyReader, actor)
     found = await policy_routes.policy_versions(category, priority, actor, services)
     return await _page(request, actor, services, versions=found, category=category, priority=priority)
+
+
+@router.get("/policies/{category}/{priority}/what-if")
+async def what_if(  # noqa: PLR0917 — the page's path and query
+    category: Category,
+    priority: Priority,
+    request: Request,
+    actor: PageActor,
+    services: ServicesDep,
+    version: Annotated[int, Query(ge=1, le=1_000_000)],
+    from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
+    to: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    """One version replayed over a past period: item by item, the rungs it would raise against the log's."""
+    await require(PolicyReader, actor)
+    found = await policy_routes.policy_versions(category, priority, actor, services)
+    replay = await policy_routes.version_what_if(
+        category=category,
+        priority=priority,
+        version=version,
+        actor=actor,
+        services=services,
+        from_=from_ or None,
+        to=to or None,
+    )
+    return await _page(
+        request, actor, services, versions=found, category=category, priority=priority, replay=replay
+    )
 
 
 @router.post("/policies/{category}/{priority}", dependencies=[CsrfChecked])

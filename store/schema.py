@@ -131,6 +131,7 @@ idempotency_keys = Table(
     Column("created_at", UTCDateTime(), nullable=False),
 )
 
+import store.assessment_tables  # noqa: E402 — the 考核 policies and publications join this metadata
 import store.ledger_tables  # noqa: E402 — the ledger and its checkpoints join this metadata
 import store.notify_tables  # noqa: E402 — the notification tables join this metadata
 import store.password_tables  # noqa: E402 — the sign-in password hashes join this metadata

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import Executable, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-GUARDED = ("audit_events", "ledger", "checkpoints")
+GUARDED = ("audit_events", "ledger", "checkpoints", "assessment_publications")
 
 
 async def tamper(sessions: async_sessionmaker[AsyncSession], statements: Sequence[Executable]) -> None:

@@ -29,6 +29,8 @@ TABLES = {
     "escalation_policies",
     "idempotency_keys",
     "user_passwords",
+    "assessment_policies",
+    "assessment_publications",
     "alembic_version",
 }
 

@@ -1,0 +1,123 @@
+"""考核 as an application service: findings read from the audit log, scored under a policy version.
+
+The API, the pages and a Temporal Schedule's activity (the 年评估) call these functions; they
+read the log as of the period's end, so the same period always gives the same figures.
+"""
+
+from __future__ import annotations
+
+from contextlib import aclosing
+from datetime import UTC, date, datetime, time
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from activities.workdays import ChinaWorkdays
+from domain.assessment import Comparison, Finding, UnitScore, compare, figures_of, item_findings, score_units
+from domain.instants import CHINA
+from domain.statistics import Period
+from store.assessment import PublicationStore, ScoringPolicy, ScoringPolicyStore, figures_hash
+from store.org import OrgDirectory
+from store.statistics import item_histories
+
+
+def assessment_period(start: datetime, end: datetime) -> Period:
+    """The period [start, end], read as of its end."""
+    return Period(start=start, end=end, as_of=end)
+
+
+def year_period(year: int) -> Period:
+    """A Beijing calendar year, 1 January 00:00 to 31 December's last instant."""
+    start = datetime.combine(date(year, 1, 1), time.min, tzinfo=CHINA).astimezone(UTC)
+    end = datetime.combine(date(year, 12, 31), time.max, tzinfo=CHINA).astimezone(UTC)
+    return assessment_period(start, end)
+
+
+class Findings(BaseModel):
+    """The findings of a period, the units assessed (id → name) and the calendar label."""
+
+    model_config = ConfigDict(frozen=True)
+
+    period: Period
+    findings: list[Finding]
+    units: dict[str, str]
+    calendar: str
+
+
+class Scored(BaseModel):
+    """Every unit's score for a period under one policy version."""
+
+    model_config = ConfigDict(frozen=True)
+
+    period: Period
+    policy: ScoringPolicy
+    scores: list[UnitScore]
+    units: dict[str, str]
+    calendar: str
+
+
+class AnnualDraft(BaseModel):
+    """The 年评估 draft: every unit's score for the year under the current policy, not yet published."""
+
+    model_config = ConfigDict(frozen=True)
+
+    year: int
+    scored: Scored
+    figures_hash: str
+
+
+class AssessmentService:
+    """Scores, what-ifs and publications over one database."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+        self.policies = ScoringPolicyStore(sessions)
+        self.publications = PublicationStore(sessions)
+
+    async def findings(self, period: Period) -> Findings:
+        """Every item's findings in the period, streamed from the log as of its end."""
+        org = OrgDirectory(self.sessions)
+        units = {unit.id: unit.name for unit in await org.units() if unit.kind == "unit"}
+        calendar = ChinaWorkdays()
+        found: list[Finding] = []
+        async with aclosing(item_histories(self.sessions, until=period.as_of)) as histories:
+            async for events in histories:
+                found.extend(item_findings(events, period, calendar.is_workday))
+        return Findings(period=period, findings=found, units=units, calendar=calendar.label)
+
+    async def policy(self, version: int | None) -> ScoringPolicy:
+        """The version asked for, or the current adopted one."""
+        return await (self.policies.current() if version is None else self.policies.get(version))
+
+    async def score(self, period: Period, version: int | None = None) -> Scored:
+        """Every unit's score for the period under `version` (default: the current policy)."""
+        policy = await self.policy(version)
+        found = await self.findings(period)
+        return _scored(found, policy)
+
+    async def what_if(
+        self, period: Period, proposed: int, current: int | None = None
+    ) -> tuple[Scored, Scored, list[Comparison]]:
+        """The same period under the current and a proposed version, side by side."""
+        now, then = await self.policy(current), await self.policy(proposed)
+        found = await self.findings(period)
+        before, after = _scored(found, now), _scored(found, then)
+        return before, after, compare(before.scores, after.scores)
+
+
+def _scored(found: Findings, policy: ScoringPolicy) -> Scored:
+    return Scored(
+        period=found.period,
+        policy=policy,
+        scores=score_units(found.findings, policy.rules, found.units),
+        units=found.units,
+        calendar=found.calendar,
+    )
+
+
+async def draft_annual_assessment(year: int, sessions: async_sessionmaker[AsyncSession]) -> AnnualDraft:
+    """The 年评估 draft for `year`: every unit scored under the current policy, for the supervisor
+    to review and publish (nothing is published here). Same year, same log: same figures and hash.
+    """
+    scored = await AssessmentService(sessions).score(year_period(year))
+    return AnnualDraft(year=year, scored=scored, figures_hash=figures_hash(figures_of(scored.scores)))
