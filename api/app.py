@@ -10,7 +10,18 @@ from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from api import audit, exports, health, item_actions, items, notifications, people, policies, stats
+from api import (
+    audit,
+    documents,
+    exports,
+    health,
+    item_actions,
+    items,
+    notifications,
+    people,
+    policies,
+    stats,
+)
 from api.auth import authenticate_first
 from api.body_limit import BodyLimitMiddleware
 from api.docs import install_docs
@@ -86,6 +97,7 @@ def create_app(
     install_docs(app)
     # Before items: /api/items/export.xlsx is not an item id.
     app.include_router(exports.router)
+    app.include_router(documents.router)
     for module in (items, item_actions, audit, people, notifications, policies, stats, health):
         app.include_router(module.router)
     # Imported here: the pages import the API's handlers, so `pages` may be the first one imported.
