@@ -14,7 +14,7 @@ and sends nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from temporalio import activity
 from activities.documents import DOCX, XLSX, render_docx, render_xlsx
 from activities.figures import compute_figures
 from activities.workdays import ChinaWorkdays
+from domain.instants import CHINA
 from domain.people import Role
 from domain.rhythms import (
     DOCUMENT_LABELS,
@@ -115,9 +116,11 @@ class RhythmActivities:
             return skipped
         now = _now()
         month = month_bounds(period)
+        # The items as of the end of the run's day: a run replayed later asks what it asked then.
+        as_of = min(now, datetime.combine(day, time.max, tzinfo=CHINA).astimezone(UTC))
         current = await compute_figures(
             self._sessions,
-            Period(start=month.start, end=now, as_of=now),
+            Period(start=month.start, end=as_of, as_of=as_of),
             GroupBy.UNIT,
             with_views=True,
         )
