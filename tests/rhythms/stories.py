@@ -8,15 +8,21 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
+
+from temporalio.testing import WorkflowEnvironment
 
 from domain import commands as cmd
 from domain import events as ev
 from domain.ladder import Level
 from domain.people import SYSTEM_ACTOR
+from domain.rhythms import Rhythm
 from domain.state import waiting_for
 from tests.store.stories import SUPERVISOR, ItemStory, unit_user
 from tests.workflows.ladder_support import beijing
+from workflows.rhythm_messages import RhythmReport, RhythmRun
+from workflows.rhythms import RhythmWorkflow
 
 
 def at(story: ItemStory, when: datetime) -> timedelta:
@@ -90,3 +96,14 @@ def rhythm_stories() -> list[ItemStory]:
     jtj = opened("r-jtj-1", "DB-2026-000205", "jtj", "2026-08-07 09:00")
     jtj.act(SUPERVISOR, cmd.Cancel(reason="任务调整"), after=at(jtj, beijing("2026-09-10 09:00")))
     return [fgw_red, fgw_reported, czj, zjj, jtj]
+
+
+async def run(env: WorkflowEnvironment, queue: str, rhythm: Rhythm, day: str) -> RhythmReport:
+    """One run of the rhythm's workflow for the Beijing day `day`, as the schedule starts it."""
+    return await env.client.execute_workflow(
+        RhythmWorkflow.run,
+        RhythmRun(rhythm=rhythm, day=day),
+        id=f"rhythm-{uuid.uuid4()}",
+        task_queue=queue,
+        result_type=RhythmReport,
+    )

@@ -23,21 +23,8 @@ from store.inbox import Inbox
 from store.org import OrgDirectory
 from store.rhythm_tables import documents, rhythm_runs
 from store.rhythms import RhythmStore
-from tests.rhythms.stories import rhythm_stories
+from tests.rhythms.stories import rhythm_stories, run
 from worker import build_worker
-from workflows.rhythm_messages import RhythmReport, RhythmRun
-from workflows.rhythms import RhythmWorkflow
-
-
-async def run(env: WorkflowEnvironment, queue: str, rhythm: Rhythm, day: str) -> RhythmReport:
-    """One run of the rhythm's workflow for the Beijing day `day`, as the schedule starts it."""
-    return await env.client.execute_workflow(
-        RhythmWorkflow.run,
-        RhythmRun(rhythm=rhythm, day=day),
-        id=f"rhythm-{uuid.uuid4()}",
-        task_queue=queue,
-        result_type=RhythmReport,
-    )
 
 
 async def seed(sessions: async_sessionmaker[AsyncSession], events: Sequence[RecordedEvent] = ()) -> None:
