@@ -100,10 +100,10 @@ def rhythm_stories() -> list[ItemStory]:
 
 async def run(env: WorkflowEnvironment, queue: str, rhythm: Rhythm, day: str) -> RhythmReport:
     """One run of the rhythm's workflow for the Beijing day `day`, as the schedule starts it."""
-    return await env.client.execute_workflow(
+    report: RhythmReport = await env.client.execute_workflow(
         RhythmWorkflow.run,
         RhythmRun(rhythm=rhythm, day=day),
         id=f"rhythm-{uuid.uuid4()}",
         task_queue=queue,
-        result_type=RhythmReport,
     )
+    return report

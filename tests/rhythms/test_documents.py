@@ -137,7 +137,7 @@ async def test_an_items_dossier_is_its_timeline_and_verified_chain_with_chinese_
     assert timeline[0][:4] == ("序号", "时间（北京时间）", "事件", "阶段")
     stored = await EventLog(served.sessions).read(story.item_id)
     assert [(row[0], row[2], row[8]) for row in timeline[1:]] == [(e.seq, e.type, e.hash) for e in stored]
-    about = dict(book["事项"].iter_rows(values_only=True))
+    about = {row[0]: row[1] for row in book["事项"].iter_rows(values_only=True)}
     assert (about["编号"], about["审计链校验"]) == ("DB-2026-000202", "完好")
     check = list(book["校验"].iter_rows(values_only=True))
     assert check[1][:3] == ("完好", 1, len(stored))
