@@ -4,6 +4,7 @@ statistics API, regenerate to the same hash after later events, and are served o
 from __future__ import annotations
 
 import io
+import re
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -19,6 +20,7 @@ from domain.events import RecordedEvent
 from domain.rhythms import Rhythm, quarter_bounds
 from settings import TEST_ACTION_KEY
 from store.event_log import EventLog
+from store.passwords import DEMO_PASSWORD, PasswordStore
 from tests.api.conftest import AUDITOR, LEAD, LEADER, OTHER_UNIT, SUPERVISOR, Api, running_api
 from tests.rhythms.stories import rhythm_stories, run
 from tests.workflows.ladder_support import beijing
@@ -150,3 +152,44 @@ async def test_an_items_dossier_is_its_timeline_and_verified_chain_with_chinese_
     assert "本单位不是该事项的承办单位" in other.json()["detail"]
     assert (await served.get(f"/api/items/{story.item_id}/dossier.xlsx", LEADER)).status_code == 403
     assert (await served.get("/api/items/no-such-item/dossier.xlsx", AUDITOR)).status_code == 404
+
+
+async def signed_in(api: Api, user: str) -> None:
+    """Sign `user` in through the pages' form (the client keeps the session cookie)."""
+    await PasswordStore(api.sessions).set(user, DEMO_PASSWORD)
+    form = await api.http.get("/login")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert csrf is not None
+    answer = await api.http.post(
+        "/login", data={"user_id": user, "password": DEMO_PASSWORD, "csrf": csrf.group(1)}
+    )
+    assert answer.status_code == 303, answer.text
+
+
+async def test_the_documents_page_lists_and_serves_them_to_leaders_only(
+    served: Api, time_skipping_server: WorkflowEnvironment
+) -> None:
+    for story in rhythm_stories():
+        await EventLog(served.sessions).append(story.events)
+    queue = f"rhythm-{uuid.uuid4()}"
+    async with build_worker(time_skipping_server.client, queue, served.sessions, action_key=TEST_ACTION_KEY):
+        await run(time_skipping_server, queue, Rhythm.MONTHLY, "2026-11-06")
+    await signed_in(served, LEADER)
+    page = await served.http.get("/documents")
+    assert page.status_code == 200
+    assert "月度通报（2026-10）" in page.text
+    assert "月督促" in page.text  # the run, with the units it asked
+    assert 'href="/documents"' in page.text  # the nav link
+    links = re.findall(r'href="(/documents/\d+)"', page.text)
+    assert len(links) == 2
+    downloads = [await served.http.get(link) for link in links]
+    assert {d.headers["content-type"] for d in downloads} == {DOCX, XLSX}
+    assert (await served.http.get("/documents/999")).status_code == 404
+
+    served.http.cookies.clear()
+    await signed_in(served, LEAD)
+    workbench = await served.http.get("/workbench")
+    assert 'href="/documents"' not in workbench.text
+    refused = await served.http.get("/documents")
+    assert refused.status_code == 403
+    assert "仅限" in refused.text
