@@ -49,7 +49,7 @@ from domain.statistics import GroupBy, Period
 from store.inbox import Inbox, InboxNotice
 from store.org import OrgDirectory, UserRecord
 from store.rhythms import DocumentInfo, NewDocument, RhythmStore, RunRecord, UnitRequest
-from workflows.rhythm_messages import RUN_RHYTHM_ACTIVITY, RhythmReport, RhythmRun
+from workflows.rhythm_messages import RUN_RHYTHM_ACTIVITY, RequestCovered, RhythmReport, RhythmRun
 
 MONTHLY_KIND = "monthly"  # the inbox kind of a 月督促 request
 
@@ -127,6 +127,7 @@ class RhythmActivities:
         names = {unit.id: unit.name for unit in current.units}
         asked = monthly_requests(current.views, month)
         recipients: dict[str, list[str]] = {}
+        covered: list[RequestCovered] = []
         for unit_id, items in asked.items():
             request = UnitRequest(
                 rhythm=Rhythm.MONTHLY,
@@ -140,6 +141,10 @@ class RhythmActivities:
                 stored = await self._store.requests(Rhythm.MONTHLY, period)
                 request = next(r for r in stored if r.unit_id == unit_id)
             recipients[unit_id] = await self._deliver(request, current.users, now)
+            covered += [
+                RequestCovered(item_id=i["item_id"], seq=i["seq"], recipients=recipients[unit_id])
+                for i in request.items
+            ]
         bulletin = month_key(previous_month(day))
         documents, digest = await self._documents(Rhythm.MONTHLY, month_bounds(bulletin))
         record = {
@@ -158,6 +163,7 @@ class RhythmActivities:
             detail=f"{len(asked)} 个单位收到月督促 / units asked; 通报 {bulletin}",
             requests=len(asked),
             documents=[d.id for d in documents],
+            covered=covered,
         )
 
     async def _deliver(self, request: UnitRequest, users: list[UserRecord], now: datetime) -> list[str]:

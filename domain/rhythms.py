@@ -144,6 +144,7 @@ class RequestedItem(BaseModel):
     item_id: str
     number: str
     title: str
+    seq: int  # the item's last event when asked: its chain records the request against it
 
 
 class ItemView(BaseModel):
@@ -185,7 +186,7 @@ def monthly_requests(views: Iterable[ItemView], month: PeriodBounds) -> dict[str
         if reported is not None and month.start <= reported <= month.end:
             continue
         asked.setdefault(state.lead_unit, []).append(
-            RequestedItem(item_id=state.id, number=state.number, title=state.title)
+            RequestedItem(item_id=state.id, number=state.number, title=state.title, seq=state.last_seq)
         )
     return {unit: sorted(items, key=lambda i: i.number) for unit, items in sorted(asked.items())}
 

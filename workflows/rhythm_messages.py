@@ -20,6 +20,16 @@ class RhythmRun(BaseModel):
     day: str = ""
 
 
+class RequestCovered(BaseModel):
+    """An item a unit's request listed, the event it was asked at, and the users who received it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    item_id: str
+    seq: int
+    recipients: list[str]
+
+
 class RhythmReport(BaseModel):
     """What a run did: the period it looked at, whether it generated anything, and what."""
 
@@ -32,3 +42,4 @@ class RhythmReport(BaseModel):
     detail: str
     requests: int = 0
     documents: list[int] = []
+    covered: list[RequestCovered] = []  # each recorded in the item's own chain by the workflow
