@@ -29,6 +29,9 @@ TABLES = {
     "escalation_policies",
     "idempotency_keys",
     "user_passwords",
+    "rhythm_runs",
+    "rhythm_requests",
+    "documents",
     "alembic_version",
 }
 
