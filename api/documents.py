@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Path
 from fastapi.responses import Response
 from openpyxl import Workbook
 
+from activities.documents import DOCX, XLSX
 from api.errors import NotFound, item_not_found
 from api.permissions import require_visible, role_in
 from api.services import ServicesDep
@@ -30,7 +31,6 @@ from store.verification import verify_audit_trail
 
 router = APIRouter(tags=["documents"])
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 DocumentReader = Annotated[Actor, Depends(role_in(Role.SUPERVISOR, Role.LEADER, Role.AUDITOR))]
 DossierReader = Annotated[Actor, Depends(role_in(Role.SUPERVISOR, Role.AUDITOR, Role.UNIT))]
@@ -76,7 +76,7 @@ async def list_documents(actor: DocumentReader, services: ServicesDep) -> list[D
     "/api/documents/{document_id}",
     summary="下载文件 / download a document",
     response_class=Response,
-    responses={200: {"content": {XLSX: {}, "application/octet-stream": {}}}},
+    responses={200: {"content": {DOCX: {}, XLSX: {}}}},
 )
 async def download_document(
     document_id: Annotated[int, Path(ge=1, le=2**62)], actor: DocumentReader, services: ServicesDep

@@ -174,6 +174,8 @@ async def test_the_documents_page_lists_and_serves_them_to_leaders_only(
     queue = f"rhythm-{uuid.uuid4()}"
     async with build_worker(time_skipping_server.client, queue, served.sessions, action_key=TEST_ACTION_KEY):
         await run(time_skipping_server, queue, Rhythm.MONTHLY, "2026-11-06")
+    inbox = (await served.get("/api/me/notifications", LEAD)).json()["notifications"]
+    assert [(n["kind"], n["number"]) for n in inbox] == [("monthly", "月督促 2026-11")]
     await signed_in(served, LEADER)
     page = await served.http.get("/documents")
     assert page.status_code == 200
@@ -189,7 +191,12 @@ async def test_the_documents_page_lists_and_serves_them_to_leaders_only(
     served.http.cookies.clear()
     await signed_in(served, LEAD)
     workbench = await served.http.get("/workbench")
+    assert workbench.status_code == 200
     assert 'href="/documents"' not in workbench.text
+    notices = await served.http.get("/notifications")  # the request, linked to the first item listed
+    assert notices.status_code == 200
+    assert "月督促 2026-11" in notices.text
+    assert 'href="/items/r-fgw-1"' in notices.text
     refused = await served.http.get("/documents")
     assert refused.status_code == 403
     assert "仅限" in refused.text
