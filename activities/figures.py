@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from activities.workdays import ChinaWorkdays
-from domain.rhythms import ItemView, item_view
+from domain.rhythms import ItemView, is_open, item_view
 from domain.statistics import GroupBy, GroupFigures, Period, StatisticsBuilder, aggregate
 from store.org import OrgDirectory, UnitRecord, UserRecord
 from store.statistics import item_histories
@@ -32,8 +32,8 @@ async def compute_figures(
 ) -> Computed:
     """Every group's figures for `period`, reading the log as of `period.as_of`.
 
-    With `with_views`, also each item's state as of that instant (held in memory: one small
-    record per item).
+    With `with_views`, also each open item's state as of that instant (held in memory: one
+    record per open item; closed and cancelled items are folded and dropped).
     """
     org = OrgDirectory(sessions)
     units = await org.units()
@@ -46,8 +46,8 @@ async def compute_figures(
     async with aclosing(item_histories(sessions, until=period.as_of)) as histories:
         async for events in histories:
             builder.add_item(events)
-            if with_views:
-                views.append(item_view(events))
+            if with_views and is_open((view := item_view(events)).state):
+                views.append(view)  # the rhythms look at open items only
     labels = {unit.id: unit.name for unit in units} | {user.id: user.name for user in users}
     types = {unit.id: unit.type for unit in units}
     keys: list[str] = []
