@@ -33,6 +33,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, Program
 from temporalio.client import Client
 from temporalio.runtime import Runtime
 
+from activities.documents import write_default_template
 from api import create_app
 from api.auth import issue_token
 from audit.keys import KeyUnavailable
@@ -201,6 +202,19 @@ def cmd_org(settings: Settings, args: argparse.Namespace) -> int:
             ) from error
     _run_db(settings, _with_org(settings, lambda org: org.load(chart)))
     print(f"已载入 {len(chart.units)} 个单位、{len(chart.users)} 名用户 / org chart loaded")
+    return 0
+
+
+def cmd_documents(settings: Settings, args: argparse.Namespace) -> int:
+    """Write the default document template, for the office to edit and name in DOCUMENT_TEMPLATE."""
+    path = Path(args.file)
+    if path.exists():
+        raise CliError(f"{path} 已存在，不覆盖 / exists, not overwritten", code=2)
+    try:
+        write_default_template(path)
+    except OSError as error:
+        raise CliError(f"无法写入 {path} / cannot write the file: {error.strerror}", code=2) from error
+    print(f"已写出模板 {path}；编辑后设置 DOCUMENT_TEMPLATE={path} 并重启 worker / template written")
     return 0
 
 
@@ -652,6 +666,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--as", dest="as_user", metavar="USER_ID", help="立项的督查人员 / the supervisor opening"
     )
     importing.set_defaults(run=cmd_import)
+    docs = commands.add_parser("documents", help="通报、调度文件 / the rhythms' documents")
+    docs_commands = docs.add_subparsers(dest="documents_command", required=True, parser_class=_Parser)
+    template = docs_commands.add_parser(
+        "template", help="写出默认模板供编辑 / write the default .docx template to edit"
+    )
+    template.add_argument("file", metavar="FILE.docx")
+    docs.set_defaults(run=cmd_documents)
     add_audit_commands(commands)
     return parser
 

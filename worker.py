@@ -19,6 +19,7 @@ from temporalio.worker import Interceptor, Worker
 from activities.audit import AuditActivities
 from activities.ladder import LadderActivities
 from activities.notify import ChannelSettings, NotifyActivities
+from activities.rhythms import RhythmActivities, RhythmSettings
 from audit.keys import load_signer
 from audit.schedule import checkpoint_worker, ensure_checkpoint_schedule
 from settings import Settings
@@ -32,6 +33,8 @@ from telemetry.worker_metrics import HISTOGRAMS, MetricsInterceptor, WorkerMetri
 from workflows.digest import DigestWorkflow
 from workflows.digest_schedule import ensure_digest_schedule
 from workflows.item import SupervisionItemWorkflow
+from workflows.rhythm_schedule import ensure_rhythm_schedules
+from workflows.rhythms import RhythmWorkflow
 from workflows.signing import RequestSignatures
 
 log = structlog.get_logger(__name__)
@@ -46,9 +49,10 @@ def build_worker(
     *,
     action_key: bytes,
     ladder: LadderActivities | None = None,
+    rhythms: RhythmActivities | None = None,
     interceptors: Sequence[Interceptor] = (),
 ) -> Worker:
-    """A worker for the item and digest workflows and their activities, bound to one database.
+    """A worker for the item, digest and rhythm workflows and their activities, bound to one database.
 
     Actions must carry the API's signature under `action_key`. Without `notify`, notices reach
     the inbox only: no SMTP server, robots off, and no HTTP client is ever used. `interceptors`
@@ -57,10 +61,11 @@ def build_worker(
     activities = audit or AuditActivities(EventLog(sessions), ItemNumbers(sessions))
     notify = notify or NotifyActivities(sessions, ChannelSettings(), httpx.AsyncClient())
     ladder = ladder or LadderActivities(PolicyStore(sessions))
+    rhythms = rhythms or RhythmActivities(sessions, RhythmSettings())
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[SupervisionItemWorkflow, DigestWorkflow],
+        workflows=[SupervisionItemWorkflow, DigestWorkflow, RhythmWorkflow],
         activities=[
             activities.append_events,
             activities.allocate_number,
@@ -70,6 +75,7 @@ def build_worker(
             notify.send_digest,
             ladder.choose_policy,
             ladder.arm_ladders,
+            rhythms.run_rhythm,
         ],
         interceptors=[*interceptors, RequestSignatures(action_key)],
         graceful_shutdown_timeout=timedelta(seconds=10),
@@ -104,6 +110,7 @@ async def run_worker(settings: Settings) -> None:
         client = await connect(settings, runtime=runtime, tracer_provider=tracer_provider)
         sessions = make_sessions(engine)
         await ensure_digest_schedule(client, settings.task_queue, settings.digest_cron)
+        await ensure_rhythm_schedules(client, settings.task_queue, settings.rhythm_cron)
         signer = load_signer(settings, create_if_missing=True)  # embedded: created in the data dir
         every = timedelta(minutes=settings.checkpoint_every_minutes)
         await ensure_checkpoint_schedule(client, settings.task_queue, every)
@@ -119,6 +126,9 @@ async def run_worker(settings: Settings) -> None:
                 sessions,
                 notify=NotifyActivities(sessions, channels, http),
                 action_key=settings.resolved_action_key(),
+                rhythms=RhythmActivities(
+                    sessions, RhythmSettings(settings.rhythm_workday, settings.document_template)
+                ),
                 interceptors=[MetricsInterceptor(metrics)],
             ),
             checkpoint_worker(client, settings.task_queue, sessions, signer),

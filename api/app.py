@@ -13,6 +13,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from api import (
     assessment,
     audit,
+    documents,
     exports,
     health,
     importing,
@@ -99,6 +100,7 @@ def create_app(
     # Before items: /api/items/export.xlsx and /api/items/import/… are not item ids.
     app.include_router(exports.router)
     app.include_router(importing.router)
+    app.include_router(documents.router)
     for module in (items, item_actions, audit, people, notifications, policies, stats, assessment, health):
         app.include_router(module.router)
     # Imported here: the pages import the API's handlers, so `pages` may be the first one imported.

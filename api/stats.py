@@ -8,14 +8,13 @@ user sees only its own unit's figures and rank.
 
 from __future__ import annotations
 
-from contextlib import aclosing
 from datetime import UTC, date, datetime, time
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from activities.workdays import ChinaWorkdays
+from activities.figures import Computed, compute_figures
 from api.permissions import ItemReader, unit_scope
 from api.services import Services, ServicesDep
 from domain.instants import CHINA
@@ -27,10 +26,7 @@ from domain.statistics import (
     GroupBy,
     GroupFigures,
     Period,
-    StatisticsBuilder,
-    aggregate,
 )
-from store.statistics import item_histories
 
 router = APIRouter(prefix="/api/stats", tags=["statistics"])
 
@@ -168,34 +164,8 @@ class FigureItemsPublic(BaseModel):
     items: list[FigureItem]
 
 
-class Computed(BaseModel):
-    """The groups of one request and the calendar label."""
-
-    model_config = ConfigDict(frozen=True)
-
-    groups: list[GroupFigures]
-    calendar: str
-
-
 async def _compute(services: Services, period: Period, group_by: GroupBy) -> Computed:
-    units = await services.org.units()
-    users = await services.org.users()
-    unit_of_user = {user.id: user.unit for user in users if user.unit is not None}
-    assessed = [unit for unit in units if unit.kind == "unit"]
-    calendar = ChinaWorkdays()
-    builder = StatisticsBuilder(period, calendar.is_workday, unit_of_user)
-    async with aclosing(item_histories(services.sessions, until=period.as_of)) as histories:
-        async for events in histories:
-            builder.add_item(events)
-    labels = {unit.id: unit.name for unit in units} | {user.id: user.name for user in users}
-    types = {unit.id: unit.type for unit in units}
-    keys: list[str] = []
-    if group_by is GroupBy.UNIT:
-        keys = [unit.id for unit in assessed]
-    elif group_by is GroupBy.UNIT_TYPE:
-        keys = list(dict.fromkeys(unit.type for unit in assessed))
-    groups = aggregate(builder.facts, group_by, unit_types=types, labels=labels, keys=keys)
-    return Computed(groups=groups, calendar=calendar.label)
+    return await compute_figures(services.sessions, period, group_by)
 
 
 def _visible(actor_unit: str | None, group_by: GroupBy, key: str | None = None) -> None:

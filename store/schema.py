@@ -135,4 +135,5 @@ import store.assessment_tables  # noqa: E402 — the 考核 policies and publica
 import store.ledger_tables  # noqa: E402 — the ledger and its checkpoints join this metadata
 import store.notify_tables  # noqa: E402 — the notification tables join this metadata
 import store.password_tables  # noqa: E402 — the sign-in password hashes join this metadata
-import store.policy_tables  # noqa: E402, F401 — the escalation policies join this metadata
+import store.policy_tables  # noqa: E402 — the escalation policies join this metadata
+import store.rhythm_tables  # noqa: E402, F401 — the rhythms' runs, requests and documents join this metadata

@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
         DELIVERY_TIMEOUT,
         NOTIFY_DELIVER_ACTIVITY,
         NOTIFY_PLAN_ACTIVITY,
+        OUTCOME_LABELS,
         DeliveryOutcome,
         DeliveryPlan,
         DeliveryRequest,
@@ -209,11 +210,17 @@ class LadderKeeper:
         self._spawn(plan)
 
     async def digest_reported(self, outcome: DigestOutcome) -> None:
-        """Record a daily digest's result against each notice it carried."""
-        detail = f"每日汇总 {outcome.day} / daily digest {outcome.detail}".strip()
+        """Record a daily digest's result against each notice it carried (or a rhythm's request's)."""
+        chinese, english = OUTCOME_LABELS.get(outcome.kind, OUTCOME_LABELS["digest"])
+        detail = f"{chinese} {outcome.day} / {english} {outcome.detail}".strip()
         bodies = [
             _outcome_event(
-                seq, "digest", outcome.recipient, outcome.channel, delivered=outcome.delivered, detail=detail
+                seq,
+                outcome.kind,
+                outcome.recipient,
+                outcome.channel,
+                delivered=outcome.delivered,
+                detail=detail,
             )
             for seq in outcome.event_seqs
         ]

@@ -186,7 +186,8 @@ DIGEST_OUTCOME_SIGNAL = "digest_outcome"
 
 
 class DigestOutcome(BaseModel):
-    """Signal to an item's workflow: a daily digest that carried some of its notices went out or failed."""
+    """Signal to an item's workflow: a daily digest that carried some of its notices went out or failed,
+    or a rhythm's consolidated request listing the item reached a recipient."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -194,6 +195,14 @@ class DigestOutcome(BaseModel):
     event_seqs: list[int]  # the audit events whose notices the digest carried
     recipient: str
     channel: str
-    day: str  # Beijing calendar day of the digest, YYYY-MM-DD
+    day: str  # Beijing calendar day of the digest, YYYY-MM-DD (a rhythm's period for a rhythm)
     delivered: bool
     detail: str = ""
+    # "digest", or the rhythm whose one-per-unit request listed the item ("monthly": 月督促).
+    kind: str = "digest"
+
+
+OUTCOME_LABELS = {
+    "digest": ("每日汇总", "daily digest"),
+    "monthly": ("月督促", "monthly progress request"),
+}

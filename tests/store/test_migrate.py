@@ -31,6 +31,9 @@ TABLES = {
     "user_passwords",
     "assessment_policies",
     "assessment_publications",
+    "rhythm_runs",
+    "rhythm_requests",
+    "documents",
     "alembic_version",
 }
 
