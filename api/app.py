@@ -1,4 +1,4 @@
-"""The app factory: one engine and one Temporal client per app, built in its lifespan."""
+"""The app factory: one engine and one Temporal client per app, built in its lifespan (by `bootstrap`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api import audit, exports, health, item_actions, items, notifications, people, policies, stats
 from api.auth import authenticate_first
@@ -16,14 +15,13 @@ from api.body_limit import BodyLimitMiddleware
 from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.request_log import RequestLogMiddleware
-from api.services import build_services
+from bootstrap import api_services, connect_temporal
 from settings import Settings
 from store.db import make_engine
 from telemetry.api_metrics import install_metrics
 from telemetry.tracing import (
     API_SERVICE,
     otlp_tracer_provider,
-    temporal_interceptors,
     trace_app,
     trace_engine,
 )
@@ -32,18 +30,6 @@ DESCRIPTION = """督办 — supervision closed loops as durable workflows.
 
 Sign in with a bearer token: `duban token USER_ID` prints one (`duban users` lists the users).
 """
-
-
-async def connect_temporal(settings: Settings, tracer_provider: TracerProvider | None = None) -> Client:
-    """A lazy Temporal client: the API starts even while Temporal is down (/readyz says so)."""
-    return await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
-        tls=settings.temporal_tls(),
-        lazy=True,
-        interceptors=temporal_interceptors(tracer_provider),
-    )
 
 
 def create_app(
@@ -64,8 +50,11 @@ def create_app(
         engine = make_engine(settings.resolved_database_url)
         trace_engine(engine, tracer_provider)
         try:
-            client = temporal_client or await connect_temporal(settings, tracer_provider)
-            app.state.services = build_services(settings, engine, client)
+            # Lazy: the API starts even while Temporal is down (/readyz says so).
+            client = temporal_client or await connect_temporal(
+                settings, lazy=True, tracer_provider=tracer_provider
+            )
+            app.state.services = api_services(settings, engine, client)
             yield
         finally:
             await engine.dispose()

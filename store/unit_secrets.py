@@ -23,10 +23,12 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
+from setup_errors import SetupUnusable
+
 FIELDS = frozenset({"dingtalk_webhook", "dingtalk_secret", "wecom_webhook"})
 
 
-class SecretsUnavailable(Exception):
+class SecretsUnavailable(SetupUnusable):
     """The secrets file is missing, readable by others or malformed; the message says what to do."""
 
 

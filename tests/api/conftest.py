@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
-from api import create_app
+from api.app import create_app
 from api.auth import issue_token
 from domain.events import SYSTEM_EVENT_TYPES
 from settings import Settings

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import cli
+import logs
 from api.auth import user_id_from
 from settings import Settings
 from store.db import make_engine, make_sessions
@@ -170,7 +171,7 @@ def test_the_worker_refuses_a_robot_secrets_file_others_may_read_in_one_line(
     monkeypatch.setenv("WEBHOOKS_ENABLED", "true")
     monkeypatch.setenv("UNIT_SECRETS_FILE", str(path))
     monkeypatch.setenv("TEMPORAL_ADDRESS", "127.0.0.1:1")  # refused before it is dialled
-    monkeypatch.setattr(cli, "configure_logging", lambda settings: None)  # keep pytest's log capture
+    monkeypatch.setattr(logs, "configure_logging", lambda settings: None)  # keep pytest's log capture
 
     assert cli.main(["worker"]) == 2
 
@@ -188,7 +189,7 @@ def test_the_worker_names_a_metrics_address_it_cannot_serve_in_one_line(
         address = f"127.0.0.1:{taken.getsockname()[1]}"
         monkeypatch.setenv("WORKER_METRICS_ADDRESS", address)
         monkeypatch.setenv("TEMPORAL_ADDRESS", "127.0.0.1:1")  # refused before it is dialled
-        monkeypatch.setattr(cli, "configure_logging", lambda settings: None)  # keep pytest's log capture
+        monkeypatch.setattr(logs, "configure_logging", lambda settings: None)  # keep pytest's log capture
 
         assert cli.main(["worker"]) == 2
 

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from api import create_app
+from api.app import create_app
 from api.auth import issue_token
 from api.errors import RETRY_AFTER_SECONDS
 from store.db import make_engine, make_sessions

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy.engine import make_url
 from temporalio.client import Client
 
-from api import create_app
+from api.app import create_app
 from api.auth import issue_token
 from ledger.checkpoint import Signer
 from store.db import make_engine, make_sessions
