@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 # Listed one by one so that a missing module fails the type check instead of passing unseen.
 TYPED_PACKAGES := domain ledger audit telemetry workflows activities store api pages bench.chaos
-TYPED_MODULES := cli cli_support setup_errors bootstrap audit_cli doctor settings logs
+TYPED_MODULES := cli cli_support setup_errors bootstrap audit_cli audit_commands doctor settings logs
 
 .PHONY: all venv run test lint format types pytest bench bench-quick chaos clean distclean
 

@@ -4,7 +4,7 @@ This module imports only the standard library: each command's module is imported
 command runs. `audit.offline` (`verify-bundle`) needs only the pure `ledger` and `domain`
 packages, so `python -m audit_cli verify-bundle FILE --public-key KEY` runs on an auditor's
 machine with no database, no server and none of the service's code; the commands that need the
-database or Temporal live in `audit.commands`.
+database or Temporal live in `audit_commands`.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ def _command(module: str, name: str) -> Command:
 
 
 def _online(name: str) -> Command:
-    """A command of `audit.commands` (it needs the database or Temporal)."""
-    return _command("audit.commands", name)
+    """A command of `audit_commands` (it needs the database or Temporal)."""
+    return _command("audit_commands", name)
 
 
 def add_audit_commands(commands: Any) -> None:

@@ -3,7 +3,8 @@
 - `connect_temporal`: the one Temporal client factory (namespace, TLS from settings, the
   pydantic data converter, tracing) used by the API, the worker, `duban doctor`, `duban up` and
   the audit commands.
-- `api_services`: the API's engine-bound stores and its gateway (`api.services.Services`).
+- `create_app`: the HTTP API (`api.app.build_api`) and the pages, with their engine, client and
+  stores (`api_services`) opened and closed in the app's lifespan.
 - `notify_activities`, `build_worker`, `checkpoint_worker`: the activities get their stores
   handed in, and every worker is made by `_worker` with the same shutdown grace.
 - `run_worker`: the worker process (`duban worker`), which owns and closes its engine and its
@@ -14,12 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import structlog
+from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
@@ -31,11 +34,13 @@ from activities.audit import AuditActivities
 from activities.checkpoint import CheckpointActivities
 from activities.ladder import LadderActivities
 from activities.notify import ChannelSettings, NotifyActivities
+from api.app import build_api
 from api.gateway import ItemGateway
 from api.services import Services
 from audit.keys import load_signer
 from audit.schedule import checkpoint_queue, ensure_checkpoint_schedule
 from ledger.checkpoint import Signer
+from pages import install_pages
 from settings import Settings
 from store.db import make_engine, make_sessions
 from store.digest_queue import DigestQueue
@@ -48,7 +53,14 @@ from store.numbers import ItemNumbers
 from store.org import OrgDirectory
 from store.policies import PolicyStore
 from telemetry.runtime import build_runtime
-from telemetry.tracing import WORKER_SERVICE, otlp_tracer_provider, temporal_interceptors, trace_engine
+from telemetry.tracing import (
+    API_SERVICE,
+    WORKER_SERVICE,
+    otlp_tracer_provider,
+    temporal_interceptors,
+    trace_app,
+    trace_engine,
+)
 from telemetry.worker_metrics import HISTOGRAMS, MetricsInterceptor, WorkerMetrics
 from workflows.checkpoint import CheckpointWorkflow
 from workflows.digest import DigestWorkflow
@@ -97,6 +109,40 @@ async def temporal_answers(settings: Settings) -> bool:
 
 
 # -- the API ----------------------------------------------------------------------------------
+
+
+def create_app(
+    settings: Settings,
+    *,
+    temporal_client: Client | None = None,
+    tracer_provider: TracerProvider | None = None,
+) -> FastAPI:
+    """The HTTP API and the pages; pass `temporal_client` to reuse a connected client (tests).
+
+    One engine and one Temporal client per app, built in its lifespan and closed with it. Traced
+    when `tracer_provider` is given (tests) or OTEL_EXPORTER_OTLP_ENDPOINT is set; a given client
+    must then carry the tracing interceptor itself.
+    """
+    tracer_provider = tracer_provider or otlp_tracer_provider(settings, API_SERVICE)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.resolved_database_url)
+        trace_engine(engine, tracer_provider)
+        try:
+            # Lazy: the API starts even while Temporal is down (/readyz says so).
+            client = temporal_client or await connect_temporal(
+                settings, lazy=True, tracer_provider=tracer_provider
+            )
+            app.state.services = api_services(settings, engine, client)
+            yield
+        finally:
+            await engine.dispose()
+
+    app = build_api(lifespan)
+    install_pages(app, settings)
+    trace_app(app, tracer_provider)  # wraps the whole stack: the request line runs inside its span
+    return app
 
 
 def api_services(settings: Settings, engine: AsyncEngine, temporal: Client) -> Services:

@@ -196,7 +196,7 @@ def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn  # noqa: PLC0415
     from temporalio.runtime import Runtime  # noqa: PLC0415
 
-    from api.app import create_app  # noqa: PLC0415
+    from bootstrap import create_app  # noqa: PLC0415
     from logs import configure_logging  # noqa: PLC0415
     from telemetry.runtime import build_runtime  # noqa: PLC0415
 

@@ -1,1 +1,1 @@
-"""The HTTP edge: auth, schemas, error mapping, routers per resource; `api.app.create_app` builds it."""
+"""The HTTP edge: auth, schemas, error mapping, routers per resource; `bootstrap.create_app` builds it."""

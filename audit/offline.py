@@ -2,7 +2,7 @@
 
 `verify-bundle` runs on an auditor's machine with no database, no server and none of the
 service's code; the helpers here (reading a public key, printing a replayed state) are shared
-with the online commands in `audit.commands`.
+with the online commands in `audit_commands`.
 """
 
 from __future__ import annotations

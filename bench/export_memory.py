@@ -21,9 +21,8 @@ from pathlib import Path
 import httpx
 from sqlalchemy import insert
 
-from api.app import create_app
 from api.auth import issue_token
-from bootstrap import connect_temporal
+from bootstrap import connect_temporal, create_app
 from domain.vocabulary import Category
 from settings import Settings
 from store.db import make_engine, make_sessions

@@ -18,8 +18,8 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
-from api.app import create_app
 from api.auth import issue_token
+from bootstrap import create_app
 from domain.events import SYSTEM_EVENT_TYPES
 from settings import Settings
 from store.db import make_engine, make_sessions

@@ -19,8 +19,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
-from api.app import create_app
-from bootstrap import build_worker
+from bootstrap import build_worker, create_app
 from logs import add_trace_ids
 from settings import TEST_ACTION_KEY
 from store.db import make_engine, make_sessions

@@ -10,9 +10,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from activities.notify import ChannelSettings
-from api.app import create_app
 from api.auth import issue_token
-from bootstrap import notify_activities
+from bootstrap import create_app, notify_activities
 from settings import Settings
 from store.demo_org import DEMO_ORG
 from store.org import OrgDirectory

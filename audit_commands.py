@@ -1,4 +1,7 @@
-"""The `duban audit` commands that need the database or Temporal (audit_cli holds the parser)."""
+"""The `duban audit` commands that need the database or Temporal (audit_cli holds the parser).
+
+An entry point beside `cli`, outside the `audit` package: it uses the composition root
+(`bootstrap`), which itself builds on `audit`."""
 
 from __future__ import annotations
 
