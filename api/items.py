@@ -11,7 +11,7 @@ from fastapi import APIRouter, Body, Header, Path, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from activities.workdays import dues_at
+from adapters.workdays import dues_at
 from api.errors import InvalidRequest, NotFound, item_not_found
 from api.org_checks import check_leader, check_units
 from api.permissions import Auditor, HistoryReader, ItemReader, Supervisor, require_visible, unit_scope

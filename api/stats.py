@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from activities.workdays import ChinaWorkdays
+from adapters.workdays import ChinaWorkdays
 from api.permissions import ItemReader, unit_scope
 from api.services import Services, ServicesDep
 from domain.instants import CHINA

@@ -7,19 +7,17 @@ workflow, with the Chinese calendar passed in as a predicate, and recorded in `L
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from itertools import pairwise
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from domain.instants import CHINA, Instant
+from domain.dues import IsWorkday, shift_working_days
+from domain.instants import Instant
 from domain.stages import Light
 from domain.vocabulary import Category, Priority
-
-IsWorkday = Callable[[date], bool]
 
 
 class Audience(StrEnum):
@@ -161,19 +159,6 @@ class ArmedRung(BaseModel):
     at: Instant
     rule: str
     audience: list[Audience]
-
-
-def shift_working_days(due: datetime, days: int, is_workday: IsWorkday) -> datetime:
-    """`due` moved by `days` working days on its Beijing date, keeping its Beijing time of day."""
-    local = due.astimezone(CHINA)
-    day = local.date()
-    step = timedelta(days=1 if days > 0 else -1)
-    counted = 0
-    while counted < abs(days):
-        day += step
-        if is_workday(day):
-            counted += 1
-    return datetime.combine(day, local.timetz())
 
 
 def arm_rungs(policy: AppliedPolicy, due: datetime, is_workday: IsWorkday) -> list[ArmedRung]:

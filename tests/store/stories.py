@@ -9,10 +9,10 @@ import pytest
 
 from domain import commands as cmd
 from domain.decide import Context, decide
+from domain.dues import compute_dues, weekends_only
 from domain.events import EventBody, RecordedEvent, record
 from domain.fold import evolve
 from domain.people import Actor, Role
-from domain.policy import compute_dues, weekends_only
 from domain.refusals import Refusal
 from domain.state import ItemState
 from domain.vocabulary import Category, Priority, Source

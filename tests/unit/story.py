@@ -14,10 +14,10 @@ import pytest
 
 from domain import commands as cmd
 from domain.decide import Context, Decision, decide
+from domain.dues import compute_dues, weekends_only
 from domain.events import EventBody, RecordedEvent, record
 from domain.fold import evolve
 from domain.people import Actor, Role
-from domain.policy import compute_dues, weekends_only
 from domain.refusals import Refusal, RefusalKind
 from domain.stages import Stage
 from domain.state import ItemState

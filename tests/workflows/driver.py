@@ -10,8 +10,8 @@ from typing import Any
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
+from domain.dues import compute_dues, weekends_only
 from domain.people import Actor, Role
-from domain.policy import compute_dues, weekends_only
 from domain.state import ItemState
 from settings import TEST_ACTION_KEY
 from workflows.item import SupervisionItemWorkflow
