@@ -172,28 +172,3 @@ def arm_rungs(policy: AppliedPolicy, due: datetime, is_workday: IsWorkday) -> li
         )
         for rule in policy.rungs
     ]
-
-
-_UNIT_AUDIENCES = (Audience.UNIT_HANDLERS, Audience.UNIT_LEADER)
-
-
-def audience_for(step: str, audience: list[Audience]) -> list[Audience]:
-    """Who a rung reaches on `step`: a step owned by the supervisor or the leader tells them
-    where a unit's step would tell the unit."""
-    owner = STEP_OWNERS.get(step.split(":", 1)[0])
-    if owner is None:
-        return list(audience)
-    result: list[Audience] = []
-    for who in audience:
-        target = owner if who in _UNIT_AUDIENCES else who
-        if target not in result:
-            result.append(target)
-    return result
-
-
-STEP_OWNERS = {
-    "submit_report": Audience.SUPERVISOR,
-    "evaluate": Audience.SUPERVISOR,
-    "sign_off": Audience.RESPONSIBLE_LEADER,
-}
-"""Waiting steps that no unit owns, and who stands in for "the unit" on their ladders."""

@@ -23,9 +23,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
+from domain.org import ROBOT_SECRET_FIELDS
 from setup_errors import SetupUnusable
 
-FIELDS = frozenset({"dingtalk_webhook", "dingtalk_secret", "wecom_webhook"})
+FIELDS = ROBOT_SECRET_FIELDS  # the fields UnitRobots holds; an org chart refuses them
 
 
 class SecretsUnavailable(SetupUnusable):

@@ -24,9 +24,10 @@ from activities.notify.channels import (
     wecom_payload,
 )
 from activities.notify.plan import DINGTALK, EMAIL, INBOX, WECOM, plan
+from domain.org import OrgChart
 from store.digest_queue import DigestEntry, DigestKey, DigestQueue
 from store.inbox import Inbox, InboxNotice
-from store.org import OrgChart, OrgDirectory
+from store.org import OrgDirectory
 from workflows.digest_messages import (
     COLLECT_DIGESTS_ACTIVITY,
     SEND_DIGEST_ACTIVITY,

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from adapters.workdays import ChinaWorkdays
 from domain import commands as cmd
 from domain import events as ev
+from domain.audience import audience_for
 from domain.dues import shift_working_days, weekends_only
 from domain.instants import CHINA
 from domain.ladder import (
@@ -20,7 +21,6 @@ from domain.ladder import (
     Level,
     RungRule,
     arm_rungs,
-    audience_for,
 )
 from domain.people import SYSTEM_ACTOR
 from domain.stages import Light, Stage
