@@ -6,8 +6,8 @@ BIN := $(VENV)/bin
 # Rebuilt only when the dependencies change.
 STAMP := $(VENV)/.installed-stamp
 # Listed one by one so that a missing module fails the type check instead of passing unseen.
-TYPED_PACKAGES := domain ledger audit telemetry workflows activities store api pages office bench.chaos
-TYPED_MODULES := cli audit_cli doctor worker settings logs
+TYPED_PACKAGES := domain adapters ledger audit telemetry workflows activities store api pages office bench.chaos
+TYPED_MODULES := cli cli_support setup_errors bootstrap audit_cli audit_commands doctor worker settings logs
 
 .PHONY: all venv run test lint format types pytest bench bench-quick chaos clean distclean
 

@@ -1,7 +1,9 @@
 """`duban …`: start everything (`up`), or one part, and the small admin commands.
 
 Every expected failure (no database, Temporal unreachable, unknown user, bad file) ends
-with one line a person understands and a non-zero exit code, never a traceback.
+with one line a person understands and a non-zero exit code, never a traceback
+(`cli_support.run_command`). Each command imports what it uses when it runs: `duban --help`
+loads neither the web stack nor the Temporal SDK.
 """
 
 from __future__ import annotations
@@ -24,31 +26,13 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any, NoReturn, TypeVar, get_args
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, get_args
 
-import uvicorn
-from pydantic import ValidationError
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
-from temporalio.client import Client
-from temporalio.runtime import Runtime
-
-from activities.documents import write_default_template
-from api import create_app
-from api.auth import issue_token
-from audit.keys import KeyUnavailable
 from audit_cli import add_audit_commands
-from doctor import run_checks
-from logs import configure_logging
-from settings import Settings
-from store.db import make_engine, make_sessions
-from store.demo_org import DEMO_ORG
-from store.migrate import upgrade
-from store.org import OrgChart, OrgDirectory
-from store.passwords import DEMO_PASSWORD, MIN_LENGTH, PasswordStore
-from store.unit_secrets import SecretsUnavailable
-from telemetry.runtime import MetricsUnavailable, build_runtime
-from worker import run_worker
+from cli_support import CliError, run_command, run_db, shown_url, with_sessions
+
+if TYPE_CHECKING:
+    from settings import Settings
 
 T = TypeVar("T")
 
@@ -58,51 +42,13 @@ STOP_SECONDS = 15.0  # the worker's graceful shutdown takes up to 10 s
 POLL_SECONDS = 0.25
 
 
-class CliError(Exception):
-    """An expected failure: its message is printed as it is, and the command exits non-zero."""
-
-    def __init__(self, message: str, code: int = 1) -> None:
-        super().__init__(message)
-        self.code = code
-
-
 # -- small pieces shared by the commands ------------------------------------------------------
 
 
-def _shown_url(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
-
-
-def _database_failure(error: Exception, settings: Settings) -> CliError:
-    first_line = str(getattr(error, "orig", error)).splitlines()[0] if str(error) else type(error).__name__
-    where = _shown_url(settings.resolved_database_url)
-    if isinstance(error, OperationalError | ProgrammingError) and "no such table" in first_line.lower():
-        return CliError(f"数据库尚未初始化，请先运行 duban migrate / database not migrated ({where})")
-    if isinstance(error, ProgrammingError) and "does not exist" in first_line:
-        return CliError(f"数据库尚未初始化，请先运行 duban migrate / database not migrated ({where})")
-    return CliError(f"数据库不可用 / database unavailable ({where}): {first_line}")
-
-
-def _run_db(settings: Settings, work: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine that uses the database, turning its failures into one line."""
-    try:
-        return asyncio.run(work)
-    except IntegrityError as error:
-        raise CliError(f"数据不一致，未写入 / inconsistent data, nothing written: {error.orig}") from error
-    except (DBAPIError, OSError) as error:
-        raise _database_failure(error, settings) from error
-
-
-async def _with_store(settings: Settings, use: Callable[[Any], Coroutine[Any, Any, T]]) -> T:
-    engine = make_engine(settings.resolved_database_url)
-    try:
-        return await use(make_sessions(engine))
-    finally:
-        await engine.dispose()
-
-
 async def _with_org(settings: Settings, use: Callable[[Any], Coroutine[Any, Any, T]]) -> T:
-    return await _with_store(settings, lambda sessions: use(OrgDirectory(sessions)))
+    from store.org import OrgDirectory  # noqa: PLC0415 — imported per command (see the docstring)
+
+    return await with_sessions(settings, lambda sessions: use(OrgDirectory(sessions)))
 
 
 def _display_width(text: str) -> int:
@@ -125,14 +71,16 @@ def _table(rows: list[list[str]]) -> str:
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     """Bring the database to the newest schema."""
-    _run_db(settings, upgrade(settings.resolved_database_url))
-    print(f"数据库已是最新结构 / database migrated: {_shown_url(settings.resolved_database_url)}")
+    from store.migrate import upgrade  # noqa: PLC0415
+
+    run_db(settings, upgrade(settings.resolved_database_url))
+    print(f"数据库已是最新结构 / database migrated: {shown_url(settings.resolved_database_url)}")
     return 0
 
 
 def cmd_users(settings: Settings, args: argparse.Namespace) -> int:
     """List the org chart's users, as a table or as JSON."""
-    users = _run_db(settings, _with_org(settings, lambda org: org.users()))
+    users = run_db(settings, _with_org(settings, lambda org: org.users()))
     records = [
         {"id": u.id, "name": u.name, "role": u.role.value, "unit": u.unit, "title": u.title} for u in users
     ]
@@ -149,7 +97,9 @@ def cmd_users(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     """Print a bearer token for a user of the org chart."""
-    user = _run_db(settings, _with_org(settings, lambda org: org.user(args.user_id)))
+    from api.auth import issue_token  # noqa: PLC0415
+
+    user = run_db(settings, _with_org(settings, lambda org: org.user(args.user_id)))
     if user is None:
         raise CliError(f"未知用户 {args.user_id}；duban users 列出全部用户 / unknown user", code=2)
     print(issue_token(settings, user.id))
@@ -167,7 +117,9 @@ def _new_password(args: argparse.Namespace) -> str:
 
 def cmd_passwd(settings: Settings, args: argparse.Namespace) -> int:
     """Set a user's sign-in password for the pages (read from the terminal, or one line of stdin)."""
-    user = _run_db(settings, _with_org(settings, lambda org: org.user(args.user_id)))
+    from store.passwords import DEMO_PASSWORD, MIN_LENGTH, PasswordStore  # noqa: PLC0415
+
+    user = run_db(settings, _with_org(settings, lambda org: org.user(args.user_id)))
     if user is None:
         raise CliError(f"未知用户 {args.user_id}；duban users 列出全部用户 / unknown user", code=2)
     password = _new_password(args)
@@ -179,13 +131,18 @@ def cmd_passwd(settings: Settings, args: argparse.Namespace) -> int:
     async def store(sessions: Any) -> None:
         await PasswordStore(sessions).set(user.id, password)
 
-    _run_db(settings, _with_store(settings, store))
+    run_db(settings, with_sessions(settings, store))
     print(f"已设置 {user.id}（{user.name}）的登录密码 / password set")
     return 0
 
 
 def cmd_org(settings: Settings, args: argparse.Namespace) -> int:
     """Load an org chart from a JSON file, or the demo org."""
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    from store.demo_org import DEMO_ORG  # noqa: PLC0415
+    from store.org import OrgChart  # noqa: PLC0415
+
     if args.org_command == "demo":
         chart = DEMO_ORG
     else:
@@ -200,7 +157,7 @@ def cmd_org(settings: Settings, args: argparse.Namespace) -> int:
             raise CliError(
                 f"组织架构文件有误 / invalid org chart: {where}: {problem['msg']}", code=2
             ) from error
-    _run_db(settings, _with_org(settings, lambda org: org.load(chart)))
+    run_db(settings, _with_org(settings, lambda org: org.load(chart)))
     print(f"已载入 {len(chart.units)} 个单位、{len(chart.users)} 名用户 / org chart loaded")
     return 0
 
@@ -210,6 +167,8 @@ def cmd_documents(settings: Settings, args: argparse.Namespace) -> int:
     path = Path(args.file)
     if path.exists():
         raise CliError(f"{path} 已存在，不覆盖 / exists, not overwritten", code=2)
+    from activities.documents import write_default_template  # noqa: PLC0415
+
     try:
         write_default_template(path)
     except OSError as error:
@@ -220,6 +179,8 @@ def cmd_documents(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
     """Check settings, database, Temporal, keys, SMTP and robots; one line each, 1 if any fails."""
+    from doctor import run_checks  # noqa: PLC0415
+
     findings = asyncio.run(run_checks(settings))
     for finding in findings:
         print(finding.line())
@@ -243,17 +204,17 @@ def _import_report_lines(report: Any) -> list[str]:
 async def _import_items(settings: Settings, args: argparse.Namespace, data: bytes) -> Any:
     """Run the API's own import in-process: one engine, one (lazy) Temporal client, the API's services."""
     # Imported here: the import needs the app's services, which `duban --help` must not load.
-    from api.app import connect_temporal  # noqa: PLC0415
     from api.errors import ApiError  # noqa: PLC0415
     from api.importing import import_items  # noqa: PLC0415
     from api.permissions import Supervisor  # noqa: PLC0415
-    from api.services import build_services  # noqa: PLC0415
+    from bootstrap import api_services, connect_temporal  # noqa: PLC0415
     from domain.people import Actor, Role  # noqa: PLC0415
     from domain.refusals import CommandRefused  # noqa: PLC0415
+    from store.db import make_engine  # noqa: PLC0415
 
     engine = make_engine(settings.resolved_database_url)
     try:
-        services = build_services(settings, engine, await connect_temporal(settings))
+        services = api_services(settings, engine, await connect_temporal(settings))
         if args.as_user:
             user = await services.org.user(args.as_user)
             if user is None:
@@ -303,7 +264,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         data = path.read_bytes()
     except OSError as error:
         raise CliError(f"无法读取 {path} / cannot read the file: {error.strerror}", code=2) from error
-    report = _run_db(settings, _import_items(settings, args, data))
+    report = run_db(settings, _import_items(settings, args, data))
     for line in _import_report_lines(report):
         print(line)
     invalid = report.invalid and not report.only_valid
@@ -314,7 +275,11 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
-    """Run the Temporal worker until SIGINT or SIGTERM."""
+    """Run the Temporal worker until SIGINT or SIGTERM (an unusable key, secrets file or metrics
+    address is `run_command`'s: one line, exit 2)."""
+    from bootstrap import run_worker  # noqa: PLC0415
+    from logs import configure_logging  # noqa: PLC0415
+
     configure_logging(settings)
     try:
         asyncio.run(run_worker(settings))
@@ -322,13 +287,18 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         raise CliError(
             f"无法连接 Temporal {settings.temporal_address} / Temporal unreachable: {error}"
         ) from error
-    except (KeyUnavailable, SecretsUnavailable, MetricsUnavailable) as error:
-        raise CliError(str(error), code=2) from error
     return 0
 
 
 def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
     """Serve the HTTP API with uvicorn."""
+    import uvicorn  # noqa: PLC0415
+    from temporalio.runtime import Runtime  # noqa: PLC0415
+
+    from bootstrap import create_app  # noqa: PLC0415
+    from logs import configure_logging  # noqa: PLC0415
+    from telemetry.runtime import build_runtime  # noqa: PLC0415
+
     configure_logging(settings)
     Runtime.set_default(build_runtime())  # the Temporal client's core logs through structlog too
     uvicorn.run(
@@ -463,16 +433,6 @@ def _start_temporal(settings: Settings) -> Child:
     return _spawn("temporal", temporal_dev_server_argv(settings), log_file=temporal_log_file(settings))
 
 
-async def _temporal_answers(settings: Settings) -> bool:
-    try:
-        await Client.connect(
-            settings.temporal_address, namespace=settings.temporal_namespace, tls=settings.temporal_tls()
-        )
-    except RuntimeError:
-        return False
-    return True
-
-
 def _wait_until(ready: Callable[[], bool], seconds: float, child: Child | None, what: str) -> None:
     deadline = time.monotonic() + seconds
     while not ready():
@@ -493,6 +453,9 @@ def _port_open(host: str, port: int) -> bool:
 
 async def _prepare_database(settings: Settings) -> bool:
     """Migrate, and seed the demo org into an empty org chart; True if it seeded."""
+    from store.demo_org import DEMO_ORG  # noqa: PLC0415
+    from store.migrate import upgrade  # noqa: PLC0415
+
     await upgrade(settings.resolved_database_url)
 
     async def seed(org: Any) -> bool:
@@ -506,6 +469,9 @@ async def _prepare_database(settings: Settings) -> bool:
 
 async def _give_demo_passwords(settings: Settings) -> None:
     """The demo users without a password get the demo one (embedded mode only: it is public)."""
+    from store.demo_org import DEMO_ORG  # noqa: PLC0415
+    from store.org import OrgDirectory  # noqa: PLC0415
+    from store.passwords import DEMO_PASSWORD, PasswordStore  # noqa: PLC0415
 
     async def give(sessions: Any) -> None:
         org, passwords = OrgDirectory(sessions), PasswordStore(sessions)
@@ -513,10 +479,12 @@ async def _give_demo_passwords(settings: Settings) -> None:
             if await org.user(demo_user.id) is not None and not await passwords.has_password(demo_user.id):
                 await passwords.set(demo_user.id, DEMO_PASSWORD)
 
-    await _with_store(settings, give)
+    await with_sessions(settings, give)
 
 
 def _banner(settings: Settings, embedded_temporal: bool, seeded: bool) -> str:
+    from store.passwords import DEMO_PASSWORD  # noqa: PLC0415
+
     api = f"http://{settings.api_host}:{settings.api_port}"
     ui_host = _host_port(settings.temporal_address)[0]
     kind = "内置 embedded" if embedded_temporal else "外部 external"
@@ -535,7 +503,7 @@ def _banner(settings: Settings, embedded_temporal: bool, seeded: bool) -> str:
         lines.append(f"  worker 指标   http://{settings.worker_metrics_address}/metrics")
     lines += [
         f"  数据目录 data {settings.data_dir.resolve()}",
-        f"  数据库 DB     {_shown_url(settings.resolved_database_url)}",
+        f"  数据库 DB     {shown_url(settings.resolved_database_url)}",
         "  令牌 token    duban token sup-zhang   （duban users 列出用户 / lists users）"
         + ("  — 已载入演示组织 / demo org loaded" if seeded else ""),
     ]
@@ -596,12 +564,14 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
         temporal = _start_temporal(settings) if embedded_temporal else None
         if temporal is not None:
             children.append(temporal)
+        from bootstrap import temporal_answers  # noqa: PLC0415
+
         _wait_until(
-            lambda: asyncio.run(_temporal_answers(settings)), TEMPORAL_START_SECONDS, temporal, "Temporal "
+            lambda: asyncio.run(temporal_answers(settings)), TEMPORAL_START_SECONDS, temporal, "Temporal "
         )
-        seeded = _run_db(settings, _prepare_database(settings))
+        seeded = run_db(settings, _prepare_database(settings))
         if settings.environment == "embedded":
-            _run_db(settings, _give_demo_passwords(settings))
+            run_db(settings, _give_demo_passwords(settings))
         me = [sys.executable, "-m", "cli"]
         # SIGTERM would have it drain for ~20 s against a Temporal that dies with `up` too (measured);
         # its unfinished activities are retried anyway.
@@ -679,18 +649,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one `duban` command; returns the exit code."""
-    try:
+
+    def run() -> int:
         args = build_parser().parse_args(argv)
-        settings = Settings()
-        code: int = args.run(settings, args)
-    except CliError as error:
-        print(f"duban: {error}", file=sys.stderr)
-        return error.code
-    except ValidationError as error:
-        problem = error.errors()[0]
-        print(f"duban: 配置有误 / bad settings: {problem['msg']}", file=sys.stderr)
-        return 2
-    return code
+        from settings import Settings  # noqa: PLC0415 — after parsing: `--help` needs no settings
+
+        code: int = args.run(Settings(), args)
+        return code
+
+    return run_command(run)
 
 
 if __name__ == "__main__":

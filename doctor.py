@@ -18,10 +18,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, make_url
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
-from temporalio.client import Client
 
 from activities.notify.channels import ChannelSettings
 from audit.keys import KeyUnavailable, load_signer
+from bootstrap import connect_temporal
 from settings import Settings
 from store.db import make_engine
 from store.migrate import alembic_config
@@ -106,9 +106,7 @@ async def check_temporal(settings: Settings) -> Finding:
     where = f"{settings.temporal_address} namespace={settings.temporal_namespace}"
     try:
         async with asyncio.timeout(CHECK_SECONDS):
-            client = await Client.connect(
-                settings.temporal_address, namespace=settings.temporal_namespace, tls=settings.temporal_tls()
-            )
+            client = await connect_temporal(settings)
             await client.workflow_service.describe_namespace(
                 DescribeNamespaceRequest(namespace=settings.temporal_namespace),
                 timeout=timedelta(seconds=CHECK_SECONDS),

@@ -6,11 +6,13 @@ import contextlib
 import os
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from temporalio.service import TLSConfig
+
+if TYPE_CHECKING:  # imported where it is used: `duban --help` must not load the Temporal SDK
+    from temporalio.service import TLSConfig
 
 DEFAULT_SECRET = "duban-embedded-demo-secret-change-me"  # noqa: S105 — refused in production
 # The tests' shared action key (environment "test" only): the API and the tests' workers agree on it.
@@ -104,6 +106,8 @@ class Settings(BaseSettings):
         """The TLS configuration of every Temporal connection; False (plain gRPC) when none is set."""
         if self.temporal_tls_ca_file is None and self.temporal_tls_cert_file is None:
             return False
+        from temporalio.service import TLSConfig  # noqa: PLC0415 — see the TYPE_CHECKING import
+
         return TLSConfig(
             server_root_ca_cert=_read(self.temporal_tls_ca_file),
             client_cert=_read(self.temporal_tls_cert_file),

@@ -8,7 +8,7 @@ from contextlib import aclosing
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from activities.workdays import ChinaWorkdays
+from adapters.workdays import ChinaWorkdays
 from domain.rhythms import ItemView, is_open, item_view
 from domain.statistics import GroupBy, GroupFigures, Period, StatisticsBuilder, aggregate
 from store.org import OrgDirectory, UnitRecord, UserRecord

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from activities.workdays import ChinaWorkdays
+from adapters.workdays import ChinaWorkdays
 from domain.ladder import AppliedPolicy, arm_rungs
 from store.policies import PolicyStore
 from workflows.ladder_messages import (

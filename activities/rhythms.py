@@ -23,7 +23,7 @@ from temporalio import activity
 
 from activities.documents import DOCX, XLSX, render_docx, render_xlsx
 from activities.figures import compute_figures
-from activities.workdays import ChinaWorkdays
+from adapters.workdays import ChinaWorkdays
 from domain.instants import CHINA
 from domain.people import Role
 from domain.rhythms import (

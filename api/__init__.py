@@ -1,5 +1,1 @@
-"""The HTTP edge: auth, schemas, error mapping, routers per resource (README: the API)."""
-
-from api.app import create_app
-
-__all__ = ["create_app"]
+"""The HTTP edge: auth, schemas, error mapping, routers per resource; `bootstrap.create_app` builds it."""

@@ -1,14 +1,15 @@
-"""The app factory: one engine and one Temporal client per app, built in its lifespan."""
+"""The HTTP API's assembly: routers, middleware, error mapping and docs on one FastAPI app.
+
+What the handlers use (engine, Temporal client, stores) is built by the composition root in the
+app's lifespan: `bootstrap.create_app` is the factory; this module knows nothing of it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 
 from fastapi import FastAPI
-from opentelemetry.sdk.trace import TracerProvider
-from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api import (
     assessment,
@@ -29,17 +30,7 @@ from api.body_limit import BodyLimitMiddleware
 from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.request_log import RequestLogMiddleware
-from api.services import build_services
-from settings import Settings
-from store.db import make_engine
 from telemetry.api_metrics import install_metrics
-from telemetry.tracing import (
-    API_SERVICE,
-    otlp_tracer_provider,
-    temporal_interceptors,
-    trace_app,
-    trace_engine,
-)
 
 DESCRIPTION = """督办 — supervision closed loops as durable workflows.
 
@@ -47,42 +38,8 @@ Sign in with a bearer token: `duban token USER_ID` prints one (`duban users` lis
 """
 
 
-async def connect_temporal(settings: Settings, tracer_provider: TracerProvider | None = None) -> Client:
-    """A lazy Temporal client: the API starts even while Temporal is down (/readyz says so)."""
-    return await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
-        tls=settings.temporal_tls(),
-        lazy=True,
-        interceptors=temporal_interceptors(tracer_provider),
-    )
-
-
-def create_app(
-    settings: Settings,
-    *,
-    temporal_client: Client | None = None,
-    tracer_provider: TracerProvider | None = None,
-) -> FastAPI:
-    """The HTTP API; pass `temporal_client` to reuse a connected client (tests).
-
-    Traced when `tracer_provider` is given (tests) or OTEL_EXPORTER_OTLP_ENDPOINT is set; a
-    given client must then carry the tracing interceptor itself.
-    """
-    tracer_provider = tracer_provider or otlp_tracer_provider(settings, API_SERVICE)
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.resolved_database_url)
-        trace_engine(engine, tracer_provider)
-        try:
-            client = temporal_client or await connect_temporal(settings, tracer_provider)
-            app.state.services = build_services(settings, engine, client)
-            yield
-        finally:
-            await engine.dispose()
-
+def build_api(lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]]) -> FastAPI:
+    """The API's routes and middleware; `lifespan` must set `app.state.services` (api.services)."""
     app = FastAPI(
         title="duban 督办",
         version="0.1.0",
@@ -103,9 +60,4 @@ def create_app(
     app.include_router(documents.router)
     for module in (items, item_actions, audit, people, notifications, policies, stats, assessment, health):
         app.include_router(module.router)
-    # Imported here: the pages import the API's handlers, so `pages` may be the first one imported.
-    from pages import install_pages  # noqa: PLC0415
-
-    install_pages(app, settings)
-    trace_app(app, tracer_provider)  # wraps the whole stack: the request line runs inside its span
     return app

@@ -70,12 +70,6 @@ class InvalidRequest(ApiError):
     status_code = 422
 
 
-class EngineUnavailable(ApiError):
-    """Temporal cannot be reached; nothing was done."""
-
-    status_code = 503
-
-
 class EngineTimeout(ApiError):
     """Temporal accepted the action but did not confirm it in time."""
 

@@ -18,8 +18,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import EngineBusy, EngineTimeout, IdempotencyKeyReused, item_not_found
+from domain.dues import ComputedDues
 from domain.people import Actor
-from domain.policy import ComputedDues
 from domain.refusals import CommandRefused
 from workflows.item import SupervisionItemWorkflow
 from workflows.messages import ACT_UPDATE, ActionRequest, ActionResult, ItemStart, workflow_id_for

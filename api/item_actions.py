@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from activities.workdays import dues_at
+from adapters.workdays import dues_at
 from api.errors import item_not_found
 from api.permissions import ItemReader, require_visible
 from api.request_log import bind_request

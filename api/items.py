@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Header, Path, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from activities.workdays import dues_at
+from adapters.workdays import dues_at
 from api.errors import NotFound, item_not_found
 from api.opening import open_one
 from api.org_checks import check_units

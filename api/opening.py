@@ -11,15 +11,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from activities.workdays import dues_at
+from adapters.workdays import dues_at
 from api.errors import InvalidRequest
 from api.org_checks import OrgLookup, check_leader, check_units
 from api.request_log import bind_request
 from api.schemas import ItemCreate, ItemPublic, item_public
 from api.services import Services
 from domain.decide import Context, decide
+from domain.dues import ComputedDues
 from domain.people import Actor
-from domain.policy import ComputedDues
 from domain.refusals import CommandRefused, Refusal, RefusalKind
 from domain.state import ItemState
 from ledger.hashing import canonical_json

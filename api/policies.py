@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi import Path as FastApiPath
 from pydantic import BaseModel, ConfigDict, Field
 
-from activities.workdays import ChinaWorkdays
+from adapters.workdays import ChinaWorkdays
 from api.assessment import query_period
 from api.errors import NotFound
 from api.permissions import role_in

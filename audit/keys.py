@@ -7,9 +7,10 @@ from pathlib import Path
 
 from ledger.checkpoint import BadKey, Signer
 from settings import Settings
+from setup_errors import SetupUnusable
 
 
-class KeyUnavailable(Exception):
+class KeyUnavailable(SetupUnusable):
     """The signing key file is missing or unreadable; the message says what to do."""
 
 

@@ -1,10 +1,9 @@
-"""The checkpoint Schedule and the small worker that runs it on a task queue of its own."""
+"""The checkpoint Schedule, run on a task queue of its own (`bootstrap.checkpoint_worker` serves it)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import (
     Client,
     Schedule,
@@ -14,16 +13,11 @@ from temporalio.client import (
     SchedulePolicy,
     ScheduleSpec,
 )
-from temporalio.worker import Worker
 
-from activities.checkpoint import CheckpointActivities
-from ledger.checkpoint import Signer
-from store.ledger import Ledger
 from workflows.checkpoint import (
     CHECKPOINT_SCHEDULE_ID,
     CHECKPOINT_WORKFLOW,
     CheckpointRun,
-    CheckpointWorkflow,
 )
 from workflows.schedules import upsert_schedule
 
@@ -50,17 +44,3 @@ def checkpoint_schedule(task_queue: str, every: timedelta) -> Schedule:
 async def ensure_checkpoint_schedule(client: Client, task_queue: str, every: timedelta) -> None:
     """Create the schedule, or bring an existing one up to date (any worker may call this)."""
     await upsert_schedule(client, CHECKPOINT_SCHEDULE_ID, checkpoint_schedule(task_queue, every))
-
-
-def checkpoint_worker(
-    client: Client, task_queue: str, sessions: async_sessionmaker[AsyncSession], signer: Signer
-) -> Worker:
-    """A worker for CheckpointWorkflow and its activity, on the checkpoint queue."""
-    activities = CheckpointActivities(Ledger(sessions), signer)
-    return Worker(
-        client,
-        task_queue=checkpoint_queue(task_queue),
-        workflows=[CheckpointWorkflow],
-        activities=[activities.make_checkpoint],
-        graceful_shutdown_timeout=timedelta(seconds=10),
-    )

@@ -21,9 +21,8 @@ from pathlib import Path
 import httpx
 from sqlalchemy import insert
 
-from api import create_app
-from api.app import connect_temporal
 from api.auth import issue_token
+from bootstrap import connect_temporal, create_app
 from domain.vocabulary import Category
 from settings import Settings
 from store.db import make_engine, make_sessions
@@ -86,7 +85,7 @@ async def main(rows: int) -> None:
         await upgrade(url)
         await _fill(url, rows)
         settings = Settings(_env_file=None, environment="test", database_url=url)
-        app = create_app(settings, temporal_client=await connect_temporal(settings))
+        app = create_app(settings, temporal_client=await connect_temporal(settings, lazy=True))
         token = issue_token(settings, "sup-zhang")
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)

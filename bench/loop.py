@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
-from activities.workdays import dues_at
+from adapters.workdays import dues_at
 from bench.env import Deployment
 from bench.raw import raw_act, raw_open
 from bench.runner import Figure, Row, Stopwatch

@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 
 from domain import commands as cmd
 from domain.decide import Context, decide
+from domain.dues import compute_dues, weekends_only
 from domain.events import RecordedEvent, record
 from domain.fold import evolve
 from domain.people import Actor, Role
-from domain.policy import compute_dues, weekends_only
 from domain.refusals import Refusal
 from domain.state import ItemState
 from domain.vocabulary import Category, Priority, Source

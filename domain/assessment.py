@@ -34,7 +34,7 @@ Rules, exactly:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -44,14 +44,13 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
 
 from domain import events as ev
+from domain.dues import IsWorkday, working_days_between
 from domain.events import RecordedEvent
 from domain.fold import evolve
 from domain.instants import CHINA
 from domain.ladder import Level
 from domain.state import ItemState, waiting_for
-from domain.statistics import Period, step_clock, step_unit, working_days_between
-
-IsWorkday = Callable[[date], bool]
+from domain.statistics import Period, step_clock, step_unit
 
 Points = Annotated[
     Decimal,

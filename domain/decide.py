@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict
 
 from domain import commands as cmd
 from domain import events as ev
+from domain.dues import ComputedDues
 from domain.people import Actor, Role
-from domain.policy import ComputedDues
 from domain.refusals import DomainError, Refusal, RefusalKind, conflict, forbidden, invalid
 from domain.stages import Stage
 from domain.state import AssignmentStatus, ItemState, PlanStatus, ReportStatus, describe_waiting

@@ -12,20 +12,19 @@ gives `replay_matches_log`, the check that the replay models what the workflow d
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
 from domain import events as ev
+from domain.dues import IsWorkday
 from domain.events import RecordedEvent
 from domain.fold import evolve
 from domain.ladder import AppliedPolicy, ArmedRung, Level, arm_rungs
 from domain.state import ItemState
 from domain.statistics import Period
-
-IsWorkday = Callable[[date], bool]
 
 
 class RungRow(BaseModel):

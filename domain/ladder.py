@@ -7,19 +7,17 @@ workflow, with the Chinese calendar passed in as a predicate, and recorded in `L
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from itertools import pairwise
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from domain.instants import CHINA, Instant
+from domain.dues import IsWorkday, shift_working_days
+from domain.instants import Instant
 from domain.stages import Light
 from domain.vocabulary import Category, Priority
-
-IsWorkday = Callable[[date], bool]
 
 
 class Audience(StrEnum):
@@ -163,19 +161,6 @@ class ArmedRung(BaseModel):
     audience: list[Audience]
 
 
-def shift_working_days(due: datetime, days: int, is_workday: IsWorkday) -> datetime:
-    """`due` moved by `days` working days on its Beijing date, keeping its Beijing time of day."""
-    local = due.astimezone(CHINA)
-    day = local.date()
-    step = timedelta(days=1 if days > 0 else -1)
-    counted = 0
-    while counted < abs(days):
-        day += step
-        if is_workday(day):
-            counted += 1
-    return datetime.combine(day, local.timetz())
-
-
 def arm_rungs(policy: AppliedPolicy, due: datetime, is_workday: IsWorkday) -> list[ArmedRung]:
     """The policy's rungs for a step due at `due`, each with its instant."""
     return [
@@ -187,28 +172,3 @@ def arm_rungs(policy: AppliedPolicy, due: datetime, is_workday: IsWorkday) -> li
         )
         for rule in policy.rungs
     ]
-
-
-_UNIT_AUDIENCES = (Audience.UNIT_HANDLERS, Audience.UNIT_LEADER)
-
-
-def audience_for(step: str, audience: list[Audience]) -> list[Audience]:
-    """Who a rung reaches on `step`: a step owned by the supervisor or the leader tells them
-    where a unit's step would tell the unit."""
-    owner = STEP_OWNERS.get(step.split(":", 1)[0])
-    if owner is None:
-        return list(audience)
-    result: list[Audience] = []
-    for who in audience:
-        target = owner if who in _UNIT_AUDIENCES else who
-        if target not in result:
-            result.append(target)
-    return result
-
-
-STEP_OWNERS = {
-    "submit_report": Audience.SUPERVISOR,
-    "evaluate": Audience.SUPERVISOR,
-    "sign_off": Audience.RESPONSIBLE_LEADER,
-}
-"""Waiting steps that no unit owns, and who stands in for "the unit" on their ladders."""

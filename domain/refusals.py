@@ -36,10 +36,6 @@ class CommandRefused(DomainError):
         self.refusal = refusal
 
 
-class UnknownAction(DomainError):
-    """The action name is not one of the closed loop's actions."""
-
-
 def forbidden(reason: str) -> Refusal:
     """A refusal for the wrong role or unit."""
     return Refusal(kind=RefusalKind.FORBIDDEN, reason=reason)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
@@ -20,13 +20,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from domain import events as ev
+from domain.dues import IsWorkday
 from domain.events import SYSTEM_EVENT_TYPES, RecordedEvent
 from domain.fold import evolve
 from domain.instants import CHINA
 from domain.stages import Light, Stage
 from domain.state import ItemState, waiting_for
-
-IsWorkday = Callable[[date], bool]
 
 STUCK_LISTED = 10  # how many of the longest-stuck items the quarterly summary names
 

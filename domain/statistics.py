@@ -17,23 +17,22 @@ Grouping by unit type, category, leader or source sums the unit facts of each gr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from math import ceil
 
 from pydantic import BaseModel, ConfigDict
 
 from domain import events as ev
+from domain.dues import IsWorkday, working_days_between
 from domain.events import RecordedEvent
 from domain.fold import evolve
-from domain.instants import CHINA
 from domain.ladder import Level
 from domain.state import AssignmentStatus, ItemState, waiting_for
 from domain.vocabulary import CATEGORY_LABELS, SOURCE_LABELS, Category, Source
 
-IsWorkday = Callable[[date], bool]
 Notice = ev.NotificationDelivered | ev.NotificationQueued | ev.NotificationFailed
 
 
@@ -172,18 +171,6 @@ class Period(BaseModel):
     def last(self) -> datetime:
         """The latest instant the period can see."""
         return min(self.end, self.as_of)
-
-
-def working_days_between(start: datetime, end: datetime, is_workday: IsWorkday) -> int:
-    """Working days after `start`'s Beijing date up to and including `end`'s (0 the same day)."""
-    day = start.astimezone(CHINA).date()
-    last = end.astimezone(CHINA).date()
-    counted = 0
-    while day < last:
-        day += timedelta(days=1)
-        if is_workday(day):
-            counted += 1
-    return counted
 
 
 def step_clock(step: str) -> Clock | None:

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from activities.workdays import ChinaWorkdays
+from adapters.workdays import ChinaWorkdays
 from domain.assessment import Comparison, Finding, UnitScore, compare, figures_of, item_findings, score_units
 from domain.instants import CHINA
 from domain.statistics import Period

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from activities.workdays import dues_at
+from adapters.workdays import dues_at
 from api.errors import NotFound
 from api.permissions import ItemReader, unit_scope
 from api.services import ServicesDep

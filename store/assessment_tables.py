@@ -19,7 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from store.schema import ID, metadata
+from store.metadata import ID, metadata
 from store.utc import UTCDateTime
 
 assessment_policies = Table(

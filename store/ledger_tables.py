@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, FetchedValue, Index, Integer, String, Table, UniqueConstraint
 
-from store.schema import ID, metadata
+from store.metadata import ID, metadata
 from store.utc import UTCDateTime
 
 ledger = Table(

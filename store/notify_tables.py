@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, BigInteger, Column, Index, Integer, String, Table, Text, UniqueConstraint
 
-from store.schema import ID, metadata
+from store.metadata import ID, metadata
 from store.utc import UTCDateTime
 
 DAY = 10  # a Beijing calendar day, "YYYY-MM-DD"

@@ -1,64 +1,18 @@
-"""The org chart: units (with their type and leader) and users (with role and unit)."""
+"""The org chart's store: units and users (the types are the domain's, `domain.org`)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, model_validator
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.people import Role
+from domain.org import OrgChart, UnitRecord, UserRecord
 from store.db import begin_write
 from store.schema import units, users
-from store.unit_secrets import FIELDS as ROBOT_FIELDS
 from store.upsert import upsert
 
-
-class UnitRecord(BaseModel):
-    """A unit: the 督查室 office, a responsible unit (党政机关, 事业单位 …) or the discipline office."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    name: str
-    type: str
-    leader_user_id: str | None = None
-    kind: Literal["office", "unit", "discipline"] = "unit"
-
-    @model_validator(mode="before")
-    @classmethod
-    def _refuse_robot_secrets(cls, data: Any) -> Any:
-        # An org chart of the old shape must not have its robot tokens silently dropped (or stored).
-        if isinstance(data, dict) and (found := sorted(ROBOT_FIELDS & data.keys())):
-            raise ValueError(
-                f"机器人地址与密钥不入组织架构，请写入 UNIT_SECRETS_FILE / {', '.join(found)}"
-                " belong in UNIT_SECRETS_FILE, not in the org chart"
-            )
-        return data
-
-
-class UserRecord(BaseModel):
-    """A person who signs in: role and unit decide what they may do."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    name: str
-    role: Role
-    unit: str | None = None
-    title: str = ""
-    email: str | None = None
-    top_leader: bool = False  # the 一把手 whom the top rung of a ladder reaches
-
-
-class OrgChart(BaseModel):
-    """Units and users, loaded together."""
-
-    model_config = ConfigDict(frozen=True)
-
-    units: list[UnitRecord]
-    users: list[UserRecord]
+__all__ = ["OrgChart", "OrgDirectory", "UnitRecord", "UserRecord"]
 
 
 def _user(row: Any) -> UserRecord:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Column, Integer, PrimaryKeyConstraint, String, Table, Text
 
-from store.schema import ID, metadata
+from store.metadata import ID, metadata
 from store.utc import UTCDateTime
 
 escalation_policies = Table(

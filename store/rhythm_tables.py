@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, BigInteger, Column, Integer, LargeBinary, String, Table, Text, UniqueConstraint
 
-from store.schema import ID, metadata
+from store.metadata import ID, metadata
 from store.utc import UTCDateTime
 
 PERIOD = 16  # "2026-11", "2026-Q3"

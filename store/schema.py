@@ -11,7 +11,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
@@ -19,11 +18,19 @@ from sqlalchemy import (
     false,
 )
 
+# The 考核, ledger, notification, password, policy and rhythm tables join the same metadata in their
+# own modules, imported here so that `store.schema.metadata` holds every table (migrations compare
+# against it).
+import store.assessment_tables
+import store.ledger_tables
+import store.notify_tables
+import store.password_tables
+import store.policy_tables
+import store.rhythm_tables  # noqa: F401
+from store.metadata import ID, metadata
 from store.utc import UTCDateTime
 
-metadata = MetaData()
-
-ID = 128  # item, event, unit and user ids are short keys chosen by callers
+__all__ = ["ID", "metadata"]
 
 audit_events = Table(
     "audit_events",
@@ -130,10 +137,3 @@ idempotency_keys = Table(
     Column("item_id", String(ID), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
 )
-
-import store.assessment_tables  # noqa: E402 — the 考核 policies and publications join this metadata
-import store.ledger_tables  # noqa: E402 — the ledger and its checkpoints join this metadata
-import store.notify_tables  # noqa: E402 — the notification tables join this metadata
-import store.password_tables  # noqa: E402 — the sign-in password hashes join this metadata
-import store.policy_tables  # noqa: E402 — the escalation policies join this metadata
-import store.rhythm_tables  # noqa: E402, F401 — the rhythms' runs, requests and documents join this metadata

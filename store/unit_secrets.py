@@ -23,10 +23,13 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
-FIELDS = frozenset({"dingtalk_webhook", "dingtalk_secret", "wecom_webhook"})
+from domain.org import ROBOT_SECRET_FIELDS
+from setup_errors import SetupUnusable
+
+FIELDS = ROBOT_SECRET_FIELDS  # the fields UnitRobots holds; an org chart refuses them
 
 
-class SecretsUnavailable(Exception):
+class SecretsUnavailable(SetupUnusable):
     """The secrets file is missing, readable by others or malformed; the message says what to do."""
 
 

@@ -17,6 +17,8 @@ from temporalio.runtime import (
     TelemetryFilter,
 )
 
+from setup_errors import SetupUnusable
+
 # The parent logger of the SDK core's records (each core module becomes a child of it).
 CORE_LOGGER = "temporalio.core"
 
@@ -51,7 +53,7 @@ def core_logging() -> LoggingConfig:
     )
 
 
-class MetricsUnavailable(Exception):
+class MetricsUnavailable(SetupUnusable):
     """The metrics endpoint cannot be served at the address given; the message names it."""
 
 

@@ -20,8 +20,9 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from domain import events as ev
+    from domain.audience import URGE_AUDIENCE, audience_for, step_units
     from domain.instants import CHINA
-    from domain.ladder import AppliedPolicy, Audience, Level, audience_for
+    from domain.ladder import AppliedPolicy, Audience, Level
     from domain.people import SYSTEM_ACTOR
     from domain.state import ItemState, next_rung, unarmed_steps, waiting_for
     from workflows.journal import Journal, store_call
@@ -53,16 +54,6 @@ LADDER_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interv
 PLAN_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=10), maximum_attempts=5
 )
-URGE_AUDIENCE = [Audience.UNIT_HANDLERS, Audience.UNIT_LEADER]
-_UNIT_STEPS = ("submit_plan", "milestone", "claim_completion")
-
-
-def _step_units(state: ItemState, step: str) -> list[str]:
-    """The units a step concerns: the signing unit, the lead unit for its own steps, else none."""
-    kind, _, unit = step.partition(":")
-    if kind == "sign_for":
-        return [unit]
-    return [state.lead_unit] if kind in _UNIT_STEPS else []
 
 
 def _reason(error: ActivityError) -> str:
@@ -173,7 +164,7 @@ class LadderKeeper:
         )
         audience = audience_for(step, rung.audience)
         plan, failure = await self._plan(
-            state, notice, audience, _step_units(state, step), routine=rung.level is Level.REMINDER
+            state, notice, audience, step_units(state, step), routine=rung.level is Level.REMINDER
         )
         kind = ev.ReminderSent if rung.level is Level.REMINDER else ev.EscalationRaised
         raised = kind(

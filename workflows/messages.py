@@ -8,10 +8,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio.common import RetryPolicy
 
+from domain.dues import ComputedDues
 from domain.events import RecordedEvent
 from domain.ladder import Audience as Audience  # noqa: PLC0414 — explicit re-export for the notify seam
 from domain.people import Actor
-from domain.policy import ComputedDues
 from domain.state import ItemState
 
 ACT_UPDATE = "act"

@@ -11,7 +11,6 @@ import time
 from datetime import UTC, datetime
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -25,9 +24,10 @@ from activities.notify.channels import (
     wecom_payload,
 )
 from activities.notify.plan import DINGTALK, EMAIL, INBOX, WECOM, plan
+from domain.org import OrgChart
 from store.digest_queue import DigestEntry, DigestKey, DigestQueue
 from store.inbox import Inbox, InboxNotice
-from store.org import OrgChart, OrgDirectory
+from store.org import OrgDirectory
 from workflows.digest_messages import (
     COLLECT_DIGESTS_ACTIVITY,
     SEND_DIGEST_ACTIVITY,
@@ -63,17 +63,23 @@ def _message_id(notice: Notice, recipient: str) -> str:
 
 
 class NotifyActivities:
-    """Activities bound to the store, the channel settings and one HTTP client (injected by the worker)."""
+    """Activities bound to their stores, the channel settings and one HTTP client.
+
+    Everything is handed in (`bootstrap.notify_activities` builds it). Without an HTTP client the
+    robots are off whatever the settings say: the worker's owner opens and closes the client.
+    """
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        org: OrgDirectory,
+        inbox: Inbox,
+        queue: DigestQueue,
         channels: ChannelSettings,
-        http: httpx.AsyncClient,
+        http: httpx.AsyncClient | None,
     ) -> None:
-        self._org = OrgDirectory(sessions)
-        self._inbox = Inbox(sessions)
-        self._queue = DigestQueue(sessions)
+        self._org = org
+        self._inbox = inbox
+        self._queue = queue
         self._channels = channels
         self._http = http
 
@@ -170,7 +176,7 @@ class NotifyActivities:
         if name is None:
             raise _not_retryable(f"未知渠道 {channel} / unknown channel", "UnknownChannel")
         robot = f"单位 {unit_id} 的{name}"
-        if not self._channels.webhooks_enabled:
+        if not self._channels.webhooks_enabled or self._http is None:
             raise _not_retryable(f"{robot}：机器人推送未开启 / WEBHOOKS_ENABLED is off", "RobotsDisabled")
         timeout = self._channels.webhook_timeout_seconds
         if channel == DINGTALK and robots is not None and robots.dingtalk_webhook:

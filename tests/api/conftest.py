@@ -8,7 +8,6 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -18,14 +17,15 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
-from api import create_app
 from api.auth import issue_token
+from bootstrap import create_app
 from domain.events import SYSTEM_EVENT_TYPES
 from settings import Settings
 from store.db import make_engine, make_sessions
 from store.demo_org import DEMO_ORG
 from store.event_log import EventLog
 from store.org import OrgDirectory
+from tests.builders import open_body
 from tests.fixtures.temporal import run_item_worker
 from tests.store.stories import ItemStory
 
@@ -48,24 +48,6 @@ def app_settings(database_url: str, task_queue: str, **overrides: Any) -> Settin
         task_queue=task_queue,
         **overrides,
     )
-
-
-def open_body(**overrides: Any) -> dict[str, Any]:
-    """A valid `POST /api/items` body: lead unit fgw, co-unit czj, deadline a year ahead."""
-    body: dict[str, Any] = {
-        "title": "推进老旧小区改造",
-        "requirements": "年内完成 30 个小区改造并报送成效",
-        "source": "meeting_decision",
-        "category": "major_project",
-        "priority": "high",
-        "lead_unit": "fgw",
-        "co_units": ["czj"],
-        "leader": LEADER,
-        "deadline": (datetime.now(UTC) + timedelta(days=365)).isoformat(),
-        "tags": ["民生"],
-    }
-    body.update(overrides)
-    return body
 
 
 def free_port() -> int:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from temporalio.client import Client
 
-from activities.workdays import ChinaWorkdays
+from adapters.workdays import ChinaWorkdays
 from domain import events as ev
 from domain.events import RecordedEvent
 from domain.fold import evolve

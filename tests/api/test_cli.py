@@ -17,12 +17,15 @@ from pathlib import Path
 import pytest
 
 import cli
+import logs
 from api.auth import user_id_from
 from settings import Settings
 from store.db import make_engine, make_sessions
 from store.passwords import DEMO_PASSWORD, PasswordStore
 from store.unit_secrets import UnitRobots, write_unit_secrets
 from tests.fixtures.databases import sqlite_url
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -170,7 +173,7 @@ def test_the_worker_refuses_a_robot_secrets_file_others_may_read_in_one_line(
     monkeypatch.setenv("WEBHOOKS_ENABLED", "true")
     monkeypatch.setenv("UNIT_SECRETS_FILE", str(path))
     monkeypatch.setenv("TEMPORAL_ADDRESS", "127.0.0.1:1")  # refused before it is dialled
-    monkeypatch.setattr(cli, "configure_logging", lambda settings: None)  # keep pytest's log capture
+    monkeypatch.setattr(logs, "configure_logging", lambda settings: None)  # keep pytest's log capture
 
     assert cli.main(["worker"]) == 2
 
@@ -188,7 +191,7 @@ def test_the_worker_names_a_metrics_address_it_cannot_serve_in_one_line(
         address = f"127.0.0.1:{taken.getsockname()[1]}"
         monkeypatch.setenv("WORKER_METRICS_ADDRESS", address)
         monkeypatch.setenv("TEMPORAL_ADDRESS", "127.0.0.1:1")  # refused before it is dialled
-        monkeypatch.setattr(cli, "configure_logging", lambda settings: None)  # keep pytest's log capture
+        monkeypatch.setattr(logs, "configure_logging", lambda settings: None)  # keep pytest's log capture
 
         assert cli.main(["worker"]) == 2
 
@@ -236,3 +239,35 @@ def test_a_second_stop_signal_kills_children_that_ignore_sigterm_without_a_trace
 
     assert time.monotonic() - started < cli.STOP_SECONDS / 3
     assert [child.process.returncode for child in children] == [-signal.SIGKILL] * 2
+
+
+HEAVY = {"fastapi", "starlette", "uvicorn", "temporalio", "sqlalchemy", "httpx", "api", "store", "workflows"}
+LOADED = f"sorted({{m.split('.')[0] for m in sys.modules}} & set({sorted(HEAVY)!r}))"
+
+
+def test_importing_the_cli_loads_neither_the_web_stack_nor_temporal_nor_the_database() -> None:
+    probe = (
+        f"import sys, cli\nprint(sorted({{m.split('.')[0] for m in sys.modules}} & set({sorted(HEAVY)!r})))"
+    )
+    result = subprocess.run(  # noqa: S603 — our own interpreter
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_duban_help_lists_the_commands_without_loading_them() -> None:
+    probe = (
+        "import sys, cli\n"
+        "try:\n    cli.main(['--help'])\nexcept SystemExit as done:\n    code = done.code\n"
+        f"print('loaded', {LOADED}, 'exit', code)"
+    )
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert "usage: duban" in result.stdout
+    for command in ("up", "worker", "api", "migrate", "doctor", "users", "token", "passwd", "org", "audit"):
+        assert f"    {command} " in result.stdout or f"    {command}\n" in result.stdout, command
+    assert result.stdout.strip().endswith("loaded [] exit 0")
+
+    installed = Path(sys.executable).parent / "duban"  # the console script itself
+    assert subprocess.run([installed, "audit", "--help"], capture_output=True, text=True, check=True).stdout  # noqa: S603

@@ -17,9 +17,9 @@ from fastapi import FastAPI
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from api import create_app
 from api.auth import issue_token
 from api.errors import RETRY_AFTER_SECONDS
+from bootstrap import create_app
 from store.db import make_engine, make_sessions
 from store.demo_org import DEMO_ORG
 from store.org import OrgDirectory

@@ -7,7 +7,7 @@ import structlog
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from api import create_app
+from bootstrap import create_app
 from tests.api.conftest import SUPERVISOR, Api, app_settings, free_port
 
 

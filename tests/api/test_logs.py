@@ -14,12 +14,12 @@ import pytest
 import structlog
 from temporalio.testing import WorkflowEnvironment
 
+from bootstrap import build_worker
 from logs import configure_logging
 from settings import TEST_ACTION_KEY, Settings
 from store.db import make_engine, make_sessions
 from tests.api.conftest import Api
 from tests.fixtures.databases import migrated_sqlite_url
-from worker import build_worker
 
 
 class Stream:

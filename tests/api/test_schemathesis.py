@@ -20,9 +20,9 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from temporalio.client import Client
 
-from api import create_app
 from api.auth import issue_token
 from api.items import ACTION_NAMES
+from bootstrap import create_app
 from store.db import make_engine, make_sessions
 from store.demo_org import DEMO_ORG
 from store.org import OrgDirectory

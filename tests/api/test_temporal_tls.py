@@ -23,9 +23,8 @@ from cryptography.x509.oid import NameOID
 from temporalio.testing import WorkflowEnvironment
 
 import cli
-from api.app import connect_temporal
+from bootstrap import connect_temporal, temporal_answers
 from settings import Settings
-from worker import connect
 
 SERVER_NAME = "temporal.duban.test"
 
@@ -134,12 +133,12 @@ async def test_api_worker_and_cli_connect_with_the_configured_client_certificate
 ) -> None:
     settings = _settings(mtls_frontend, pki, "duban-worker")
 
-    worker_client = await connect(settings)
-    api_client = await connect_temporal(settings)
+    worker_client = await connect_temporal(settings)
+    api_client = await connect_temporal(settings, lazy=True)  # as the API connects
     await api_client.count_workflows()
 
     assert (await worker_client.count_workflows()).count >= 0
-    assert await cli._temporal_answers(settings)
+    assert await temporal_answers(settings)
 
 
 @pytest.mark.parametrize("client", [None, "stranger"], ids=["no-client-cert", "cert-of-another-ca"])
@@ -149,8 +148,8 @@ async def test_the_frontend_turns_away_a_client_without_a_certificate_of_its_ca(
     settings = _settings(mtls_frontend, pki, client)
 
     with pytest.raises(RuntimeError):
-        await connect(settings)
-    assert not await cli._temporal_answers(settings)
+        await connect_temporal(settings)
+    assert not await temporal_answers(settings)
 
 
 def test_a_missing_tls_file_is_one_line_naming_the_setting(

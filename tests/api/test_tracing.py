@@ -19,7 +19,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
-from api import create_app
+from bootstrap import build_worker, create_app
 from logs import add_trace_ids
 from settings import TEST_ACTION_KEY
 from store.db import make_engine, make_sessions
@@ -27,7 +27,6 @@ from store.demo_org import DEMO_ORG
 from store.org import OrgDirectory
 from telemetry.tracing import temporal_interceptors, trace_engine
 from tests.api.conftest import LEAD, Api, app_settings
-from worker import build_worker
 
 QUIET_SECONDS = 0.5
 QUIET_TIMEOUT_SECONDS = 20.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from activities.workdays import COVERED_YEARS, PACKAGE_VERSION, ChinaWorkdays, dues_at
+from adapters.workdays import COVERED_YEARS, PACKAGE_VERSION, ChinaWorkdays, dues_at
 from domain.instants import CHINA, close_of
 
 LAST_COVERED = COVERED_YEARS[-1]

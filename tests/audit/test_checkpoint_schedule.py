@@ -9,7 +9,8 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, ScheduleActionExecutionStartWorkflow
 
-from audit.schedule import checkpoint_queue, checkpoint_worker, ensure_checkpoint_schedule
+from audit.schedule import checkpoint_queue, ensure_checkpoint_schedule
+from bootstrap import checkpoint_worker
 from ledger.checkpoint import Signer, signature_valid
 from store.event_log import EventLog
 from store.ledger import Ledger

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from api import create_app
+from bootstrap import create_app
 from store.db import make_engine, make_sessions
 from store.demo_org import DEMO_ORG
 from store.event_log import EventLog

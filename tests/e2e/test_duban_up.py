@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from store.passwords import DEMO_PASSWORD
+from tests.builders import open_body
 
 pytestmark = pytest.mark.e2e
 
@@ -111,17 +112,7 @@ def test_items_survive_a_restart_of_everything(up_env: dict[str, str]) -> None:
             f"{first.base}/api/items",
             headers=supervisor,
             timeout=30,
-            json={
-                "title": "推进老旧小区改造",
-                "requirements": "年内完成 30 个小区改造",
-                "source": "meeting_decision",
-                "category": "major_project",
-                "priority": "high",
-                "lead_unit": "fgw",
-                "co_units": ["czj"],
-                "leader": "leader-wang",
-                "deadline": "2027-06-30",
-            },
+            json=open_body(deadline="2027-06-30"),
         )
         assert opened.status_code == 201, opened.text
         item = opened.json()

@@ -24,6 +24,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.notify import ChannelSettings, NotifyActivities
+from bootstrap import notify_activities
 from store.demo_org import DEMO_ORG
 from store.org import OrgChart, OrgDirectory
 from store.unit_secrets import UnitRobots, load_unit_secrets, write_unit_secrets
@@ -195,7 +196,7 @@ class NotifyHarness:
         """NotifyActivities with these channel settings and, when robots are on, the secrets file's robots."""
         if settings.webhooks_enabled:
             settings = settings.model_copy(update={"robots": load_unit_secrets(self.secrets_file)})
-        return NotifyActivities(self.sessions, settings, self.http)
+        return notify_activities(self.sessions, settings, self.http)
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from collections.abc import Callable
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from activities.notify import NotifyActivities
 from audit.reconcile import reconcile
+from bootstrap import build_worker, notify_activities
 from domain.fold import fold
 from settings import TEST_ACTION_KEY
 from store.demo_org import DEMO_ORG
@@ -19,7 +19,6 @@ from store.org import OrgDirectory
 from tests.notify.conftest import Mailbox, channels
 from tests.workflows.driver import CO, LEAD, open_body
 from tests.workflows.ladder_support import CalendarItemDriver, beijing, skip_to, time_skipping_server_from
-from worker import build_worker
 from workflows.digest import DigestWorkflow
 from workflows.digest_messages import DigestReport, DigestRun
 
@@ -59,7 +58,7 @@ async def test_the_digest_of_a_reminder_is_recorded_in_the_items_chain_which_sti
             env.client,
             task_queue,
             sessions,
-            notify=NotifyActivities(sessions, channels(port, webhooks=False), http),
+            notify=notify_activities(sessions, channels(port, webhooks=False), http),
             action_key=TEST_ACTION_KEY,
         ),
     ):

@@ -9,9 +9,9 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from activities.notify import ChannelSettings, NotifyActivities
-from api import create_app
+from activities.notify import ChannelSettings
 from api.auth import issue_token
+from bootstrap import create_app, notify_activities
 from settings import Settings
 from store.demo_org import DEMO_ORG
 from store.org import OrgDirectory
@@ -56,7 +56,7 @@ async def client(database_url: str, sessions: async_sessionmaker[AsyncSession]) 
     """The app on the test database (its Temporal client is lazy and never used here), with four notices."""
     await OrgDirectory(sessions).load(DEMO_ORG)
     async with httpx.AsyncClient() as robots:
-        activities = NotifyActivities(sessions, ChannelSettings(), robots)
+        activities = notify_activities(sessions, ChannelSettings(), robots)
         for seq, user, kind in [
             (3, "fgw-li", "reminder"),
             (5, "fgw-li", "warning"),

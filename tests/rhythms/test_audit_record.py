@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 import pytest
 from temporalio.client import Client
 
-from activities.workdays import ChinaWorkdays
+from adapters.workdays import ChinaWorkdays
 from domain.instants import CHINA
 from domain.rhythms import Rhythm, nth_workday
 from store.event_log import EventLog, StoredEvent

@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 from temporalio.testing import WorkflowEnvironment
 
 from activities.rhythms import RhythmActivities, RhythmSettings
+from bootstrap import build_worker
 from domain.events import RecordedEvent
 from domain.rhythms import Rhythm, quarter_bounds
 from settings import TEST_ACTION_KEY
@@ -24,7 +25,6 @@ from store.passwords import DEMO_PASSWORD, PasswordStore
 from tests.api.conftest import AUDITOR, LEAD, LEADER, OTHER_UNIT, SUPERVISOR, Api, running_api
 from tests.rhythms.stories import rhythm_stories, run
 from tests.workflows.ladder_support import beijing
-from worker import build_worker
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

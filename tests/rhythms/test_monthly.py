@@ -12,9 +12,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from activities.workdays import ChinaWorkdays
+from adapters.workdays import ChinaWorkdays
+from bootstrap import build_worker
+from domain.dues import weekends_only
 from domain.events import RecordedEvent
-from domain.policy import weekends_only
 from domain.rhythms import Rhythm, nth_workday
 from settings import TEST_ACTION_KEY
 from store.demo_org import DEMO_ORG
@@ -24,7 +25,6 @@ from store.org import OrgDirectory
 from store.rhythm_tables import documents, rhythm_runs
 from store.rhythms import RhythmStore
 from tests.rhythms.stories import rhythm_stories, run
-from worker import build_worker
 
 
 async def seed(sessions: async_sessionmaker[AsyncSession], events: Sequence[RecordedEvent] = ()) -> None:

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from domain import commands as cmd
-from domain.decide import Context, decide
-from domain.events import EventBody, RecordedEvent, record
-from domain.fold import evolve
+from domain.events import RecordedEvent
 from domain.people import Actor, Role
-from domain.policy import compute_dues, weekends_only
-from domain.refusals import Refusal
-from domain.state import ItemState
 from domain.vocabulary import Category, Priority, Source
+from tests.builders import Story
 
 # Microseconds on purpose: the store must give occurred_at back to the microsecond.
 START = datetime(2026, 3, 2, 1, 30, 15, 123456, tzinfo=UTC)
@@ -29,50 +22,11 @@ def unit_user(unit: str) -> Actor:
     return Actor(id=f"{unit}-li", role=Role.UNIT, unit=unit, name="李强")
 
 
-class ItemStory:
-    """One item's life: each step is decided by the domain and recorded as the workflow would."""
+class ItemStory(Story):
+    """One item's life told through the shared story (tests.builders), with the store tests' 立项."""
 
     def __init__(self, item_id: str, *, number: str = "DB-2026-000001", start: datetime = START) -> None:
-        self.item_id = item_id
-        self.number = number
-        self.now = start
-        self.state = ItemState()
-        self.events: list[RecordedEvent] = []
-
-    def act(
-        self, actor: Actor, command: cmd.Command, *, after: timedelta = timedelta(hours=1)
-    ) -> list[RecordedEvent]:
-        """Perform `command` as `actor`, `after` the previous step; returns the recorded events."""
-        self.now += after
-        ctx = Context(
-            actor=actor,
-            now=self.now,
-            dues=compute_dues(self.now, weekends_only, "weekends-only"),
-            number=self.number,
-        )
-        decision = decide(self.state, command, ctx)
-        if isinstance(decision, Refusal):
-            pytest.fail(f"the domain refused {type(command).__name__}: {decision.reason}")
-        return self.record(actor, decision)
-
-    def record(self, actor: Actor, bodies: Sequence[EventBody]) -> list[RecordedEvent]:
-        """Record `bodies` now, as `actor`, in order (the workflow's own events go in this way too)."""
-        recorded = []
-        for body in bodies:
-            seq = self.state.last_seq + 1
-            event = record(
-                body,
-                event_id=f"{self.item_id}-{seq}",
-                item_id=self.item_id,
-                seq=seq,
-                stage=self.state.stage,
-                actor=actor,
-                occurred_at=self.now,
-            )
-            self.state = evolve(self.state, event)
-            recorded.append(event)
-        self.events.extend(recorded)
-        return recorded
+        super().__init__(item_id=item_id, number=number, now=start)
 
     def open(
         self,

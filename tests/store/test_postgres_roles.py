@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy.engine import make_url
 from temporalio.client import Client
 
-from api import create_app
 from api.auth import issue_token
+from bootstrap import create_app
 from ledger.checkpoint import Signer
 from store.db import make_engine, make_sessions
 from store.demo_org import DEMO_ORG

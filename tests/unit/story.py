@@ -6,21 +6,15 @@ where its behaviour begins and says only what it is about.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-import pytest
-
 from domain import commands as cmd
-from domain.decide import Context, Decision, decide
-from domain.events import EventBody, RecordedEvent, record
-from domain.fold import evolve
 from domain.people import Actor, Role
-from domain.policy import compute_dues, weekends_only
-from domain.refusals import Refusal, RefusalKind
 from domain.stages import Stage
-from domain.state import ItemState
+from tests import builders
+from tests.builders import Story
 
 ITEM_ID = "item-0001"
 NUMBER = "DB-2026-000001"
@@ -44,21 +38,8 @@ def unit_user(unit: str) -> Actor:
 
 
 def open_item(**overrides: Any) -> cmd.OpenItem:
-    """A valid 立项: lead unit fgw, co-unit czj, leader-wang, deadline at the end of 2026."""
-    fields: dict[str, Any] = {
-        "title": "推进老旧小区改造",
-        "requirements": "年内完成 30 个小区改造并报送成效",
-        "source": "meeting_decision",
-        "category": "major_project",
-        "priority": "high",
-        "lead_unit": "fgw",
-        "co_units": ["czj"],
-        "leader": LEADER.id,
-        "deadline": DEADLINE,
-        "tags": ["民生"],
-    }
-    fields.update(overrides)
-    return cmd.OpenItem.model_validate(fields)
+    """A valid 立项 (tests.builders), deadline at the end of 2026."""
+    return builders.open_item(**{"deadline": DEADLINE, **overrides})
 
 
 def plan(*milestones: tuple[str, str]) -> cmd.SubmitPlan:
@@ -86,65 +67,12 @@ MILESTONE_DONE = cmd.ReportProgress(summary="首批完成", percent=60, mileston
 
 
 @dataclass
-class ItemStory:
-    """One item, its events and state; each decision happens an hour after the previous one."""
+class ItemStory(Story):
+    """The shared story (tests.builders) of item `ITEM_ID`, starting at `START`."""
 
+    item_id: str = ITEM_ID
+    number: str = NUMBER
     now: datetime = START
-    state: ItemState = field(default_factory=ItemState)
-    events: list[RecordedEvent] = field(default_factory=list)
-
-    def context(self, actor: Actor) -> Context:
-        """What `decide` needs besides state and command; dues on the weekends-only calendar."""
-        return Context(
-            actor=actor,
-            now=self.now,
-            dues=compute_dues(self.now, weekends_only, "weekends-only (test)"),
-            number=NUMBER,
-        )
-
-    def decide(self, actor: Actor, command: cmd.Command) -> Decision:
-        """Advance the clock and decide, recording nothing."""
-        self.now += timedelta(hours=1)
-        return decide(self.state, command, self.context(actor))
-
-    def act(self, actor: Actor, command: cmd.Command) -> list[RecordedEvent]:
-        """Decide and record; a refusal fails the test with its reason."""
-        decision = self.decide(actor, command)
-        if isinstance(decision, Refusal):
-            pytest.fail(f"{type(command).__name__} by {actor.id} refused: {decision.reason}")
-        return self.record(actor, decision)
-
-    def record(self, actor: Actor, bodies: list[EventBody]) -> list[RecordedEvent]:
-        """Record decided events now, in order, and evolve the state through them."""
-        recorded = []
-        for body in bodies:
-            seq = self.state.last_seq + 1
-            event = record(
-                body,
-                event_id=f"{ITEM_ID}:{seq}",
-                item_id=ITEM_ID,
-                seq=seq,
-                stage=self.state.stage,
-                actor=actor,
-                occurred_at=self.now,
-            )
-            self.state = evolve(self.state, event)
-            self.events.append(event)
-            recorded.append(event)
-        return recorded
-
-    def refused(self, actor: Actor, command: cmd.Command, kind: RefusalKind) -> str:
-        """Assert the command is refused with `kind` and changes nothing; return the reason."""
-        before = self.state
-        decision = self.decide(actor, command)
-        assert isinstance(decision, Refusal), f"expected a {kind} refusal, got {decision}"
-        assert decision.kind is kind, decision.reason
-        assert self.state == before
-        return decision.reason
-
-    def types(self) -> list[str]:
-        """The recorded event types, in order."""
-        return [e.type for e in self.events]
 
 
 _STRAIGHT_PATH: list[tuple[Stage, Actor, cmd.Command]] = [

@@ -7,9 +7,11 @@ from datetime import datetime
 import pytest
 from pydantic import ValidationError
 
-from activities.workdays import ChinaWorkdays
+from adapters.workdays import ChinaWorkdays
 from domain import commands as cmd
 from domain import events as ev
+from domain.audience import audience_for
+from domain.dues import shift_working_days, weekends_only
 from domain.instants import CHINA
 from domain.ladder import (
     DEFAULT_LADDER,
@@ -19,11 +21,8 @@ from domain.ladder import (
     Level,
     RungRule,
     arm_rungs,
-    audience_for,
-    shift_working_days,
 )
 from domain.people import SYSTEM_ACTOR
-from domain.policy import weekends_only
 from domain.stages import Light, Stage
 from domain.state import ItemState, next_rung, unarmed_steps
 from domain.vocabulary import Category, Priority

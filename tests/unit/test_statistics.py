@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from domain import commands as cmd
-from domain.policy import weekends_only
+from domain.dues import weekends_only, working_days_between
 from domain.stages import Stage
 from domain.statistics import (
     CLOSED,
@@ -19,7 +19,6 @@ from domain.statistics import (
     item_facts,
     overdue_ever,
     overdue_now,
-    working_days_between,
 )
 from tests.unit.story import CO, LEAD, START, ItemStory, story_at
 

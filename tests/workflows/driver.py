@@ -10,10 +10,11 @@ from typing import Any
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
+from domain.dues import compute_dues, weekends_only
 from domain.people import Actor, Role
-from domain.policy import compute_dues, weekends_only
 from domain.state import ItemState
 from settings import TEST_ACTION_KEY
+from tests.builders import open_body
 from workflows.item import SupervisionItemWorkflow
 from workflows.messages import (
     ACT_UPDATE,
@@ -30,25 +31,6 @@ LEAD = Actor(id="fgw-li", role=Role.UNIT, unit="fgw", name="李发改")
 CO = Actor(id="czj-wu", role=Role.UNIT, unit="czj", name="吴财政")
 LEADER = Actor(id="leader-wang", role=Role.LEADER, name="王副市长")
 AUDITOR = Actor(id="audit-zhao", role=Role.AUDITOR, name="赵审计")
-
-
-def open_body(**overrides: Any) -> dict[str, Any]:
-    """A valid `open` body: lead unit fgw, co-unit czj, deadline a year ahead."""
-    deadline = datetime.now(UTC) + timedelta(days=365)
-    body: dict[str, Any] = {
-        "title": "推进老旧小区改造",
-        "requirements": "年内完成 30 个小区改造并报送成效",
-        "source": "meeting_decision",
-        "category": "major_project",
-        "priority": "high",
-        "lead_unit": "fgw",
-        "co_units": ["czj"],
-        "leader": "leader-wang",
-        "deadline": deadline.isoformat(),
-        "tags": ["民生"],
-    }
-    body.update(overrides)
-    return body
 
 
 @dataclass

@@ -18,7 +18,7 @@ import libfaketime
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from activities.workdays import dues_at
+from adapters.workdays import dues_at
 from domain.events import RecordedEvent
 from domain.instants import CHINA
 from domain.people import Actor

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 
-import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
@@ -19,12 +18,15 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.notify import ChannelSettings, NotifyActivities
 from audit.reconcile import reconcile
+from bootstrap import build_worker
 from domain.events import RecordedEvent
 from domain.fold import fold
 from domain.stages import Light, Stage
 from settings import TEST_ACTION_KEY
 from store.demo_org import DEMO_ORG
+from store.digest_queue import DigestQueue
 from store.event_log import EventLog
+from store.inbox import Inbox
 from store.org import OrgDirectory
 from tests.fixtures.temporal import run_item_worker
 from tests.workflows.driver import CO, LEAD, SUPERVISOR, open_body
@@ -37,7 +39,6 @@ from tests.workflows.ladder_support import (
     skip_to,
     time_skipping_server_from,
 )
-from worker import build_worker
 from workflows.ladder import PLAN_RETRY
 from workflows.messages import (
     DELIVERY_RETRY,
@@ -228,7 +229,9 @@ class DeadInboxFor(NotifyActivities):
     """The real notify activities, except that one user's inbox refuses every delivery."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], dead: str) -> None:
-        super().__init__(sessions, ChannelSettings(), httpx.AsyncClient())
+        super().__init__(
+            OrgDirectory(sessions), Inbox(sessions), DigestQueue(sessions), ChannelSettings(), None
+        )
         self.dead = dead
         self.attempts = 0
 
@@ -276,7 +279,9 @@ class OrgChartDown(NotifyActivities):
 async def test_a_rung_whose_recipients_cannot_be_planned_is_still_recorded_and_the_item_goes_on(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    down = OrgChartDown(sessions, ChannelSettings(), httpx.AsyncClient())
+    down = OrgChartDown(
+        OrgDirectory(sessions), Inbox(sessions), DigestQueue(sessions), ChannelSettings(), None
+    )
     async with signed_item(sessions, down) as item:
         await skip_to(server(item), beijing("2026-10-10 18:01"))  # past the reminder and the warning
 

@@ -1,6 +1,6 @@
 """The database dropping the worker's connections costs a retry, never an audit event.
 
-The worker's engine does not test connections before use (worker.py: its activities retry), so
+The worker's engine does not test connections before use (bootstrap.run_worker: its activities retry), so
 the first append after the drop fails on a dead connection; the append is retried and lands
 exactly once. Run on PostgreSQL with the dev server (real time: the retry waits its backoff).
 """
@@ -42,7 +42,7 @@ async def test_dropped_database_connections_cost_a_retry_not_an_event(
     dev_server: WorkflowEnvironment,
 ) -> None:
     async with fresh_postgres_url() as url:
-        engine = make_engine(url, pre_ping=False)  # as worker.py makes it
+        engine = make_engine(url, pre_ping=False)  # as bootstrap.run_worker makes it
         sessions = make_sessions(engine)
         invalidated: list[object] = []  # connections the pool threw away as broken
         event.listen(engine.sync_engine.pool, "invalidate", lambda *args: invalidated.append(args))

@@ -1,8 +1,10 @@
-"""Due instants: how long each waiting step may take, counted in working days.
+"""Due instants and all working-day arithmetic: how long each waiting step may take, where a
+ladder's rung falls, how many working days lie between two instants.
 
-The arithmetic is pure and takes the calendar as a predicate, because the Chinese
-calendar (holidays, 调休 make-up days) is data that changes with package upgrades:
-callers outside the workflow compute the instants once and the events record them.
+The arithmetic is pure and takes the calendar as a predicate (`IsWorkday`), because the Chinese
+calendar (holidays, 调休 make-up days) is data that changes with package upgrades
+(`adapters.workdays` answers it): callers outside the workflow compute the instants once and
+the events record them.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from domain.instants import CHINA, Instant, close_of
 
 IsWorkday = Callable[[date], bool]
+"""The calendar as a predicate: True on a working day (Beijing dates)."""
 
 
 def weekends_only(day: date) -> bool:
@@ -22,17 +25,35 @@ def weekends_only(day: date) -> bool:
     return day.weekday() < 5
 
 
+def step_working_days(day: date, days: int, is_workday: IsWorkday) -> date:
+    """The `days`-th working day after `day` (before it when `days` is negative; `day` itself at 0)."""
+    step = timedelta(days=1 if days > 0 else -1)
+    counted = 0
+    while counted < abs(days):
+        day += step
+        if is_workday(day):
+            counted += 1
+    return day
+
+
 def add_working_days(start: datetime, days: int, is_workday: IsWorkday) -> datetime:
     """The close (18:00 Beijing) of the `days`-th working day after `start`'s Beijing date."""
     if days < 0:
         raise ValueError("days must not be negative")
+    return close_of(step_working_days(start.astimezone(CHINA).date(), days, is_workday))
+
+
+def shift_working_days(due: datetime, days: int, is_workday: IsWorkday) -> datetime:
+    """`due` moved by `days` working days on its Beijing date, keeping its Beijing time of day."""
+    local = due.astimezone(CHINA)
+    return datetime.combine(step_working_days(local.date(), days, is_workday), local.timetz())
+
+
+def working_days_between(start: datetime, end: datetime, is_workday: IsWorkday) -> int:
+    """Working days after `start`'s Beijing date up to and including `end`'s (0 the same day)."""
     day = start.astimezone(CHINA).date()
-    counted = 0
-    while counted < days:
-        day += timedelta(days=1)
-        if is_workday(day):
-            counted += 1
-    return close_of(day)
+    last = end.astimezone(CHINA).date()
+    return sum(1 for offset in range(1, (last - day).days + 1) if is_workday(day + timedelta(days=offset)))
 
 
 class StepDurations(BaseModel):

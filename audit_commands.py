@@ -1,60 +1,37 @@
-"""The `duban audit` commands that need the database or Temporal (see audit_cli for the parser)."""
+"""The `duban audit` commands that need the database or Temporal (audit_cli holds the parser).
+
+An entry point beside `cli`, outside the `audit` package: it uses the composition root
+(`bootstrap`), which itself builds on `audit`."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-from collections.abc import Callable, Coroutine
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.service import RPCError
 
 from audit.diff import state_changes
 from audit.export import NothingToExport, export_lines
-from audit.keys import KeyUnavailable, generate_key, load_signer, public_path
+from audit.keys import generate_key, load_signer, public_path
+from audit.offline import print_state, read_public_key
 from audit.reconcile import Reconciliation, reconcile
 from audit.splits import first_split, items_to_compare
-from audit_cli import AuditFailure, print_state, read_public_key
+from bootstrap import connect_temporal
+from cli_support import CliError, run_with_sessions
 from domain.fold import fold
 from domain.state import ItemState
 from ledger.chain import ChainReport
-from ledger.checkpoint import Checkpoint, Signer
+from ledger.checkpoint import Checkpoint
 from settings import Settings
-from store.db import make_engine, make_sessions
 from store.event_log import EventLog
 from store.ledger import Ledger
 from store.verification import verify_audit_trail
-from worker import connect
 
 T = TypeVar("T")
-
-
-def _with_store(
-    settings: Settings, use: Callable[[async_sessionmaker[AsyncSession]], Coroutine[Any, Any, T]]
-) -> T:
-    async def run() -> T:
-        engine = make_engine(settings.resolved_database_url)
-        try:
-            return await use(make_sessions(engine))
-        finally:
-            await engine.dispose()
-
-    try:
-        return asyncio.run(run())
-    except DBAPIError as error:
-        first = str(error.orig).splitlines()[0] if str(error.orig) else type(error).__name__
-        if "no such table" in first or "does not exist" in first:
-            raise AuditFailure("数据库尚未初始化，请先运行 duban migrate / database not migrated") from error
-        raise AuditFailure(f"数据库不可用 / database unavailable: {first}") from error
-    except OSError as error:
-        raise AuditFailure(f"数据库不可用 / database unavailable: {error}") from error
-    except KeyUnavailable as error:
-        raise AuditFailure(str(error), 2) from error
 
 
 def _published(paths: list[str]) -> list[Checkpoint]:
@@ -63,7 +40,7 @@ def _published(paths: list[str]) -> list[Checkpoint]:
         try:
             published.append(Checkpoint.model_validate_json(Path(name).read_text(encoding="utf-8")))
         except (OSError, ValueError) as error:
-            raise AuditFailure(
+            raise CliError(
                 f"无法读取检查点文件 {name} / cannot read the checkpoint file: {error}", 2
             ) from error
     return published
@@ -88,11 +65,11 @@ def cmd_verify(settings: Settings, args: argparse.Namespace) -> int:
         split, compared = await _compare_workflows(settings, sessions, args.item)
         return split or report, compared
 
-    report, compared = _with_store(settings, verify)
+    report, compared = run_with_sessions(settings, verify)
     if not report.ok:
-        raise AuditFailure(report.one_line())
+        raise CliError(report.one_line())
     if args.item is not None and report.events_checked == 0:
-        raise AuditFailure(f"审计日志中没有事项 {args.item} / no such item in the audit log", 2)
+        raise CliError(f"审计日志中没有事项 {args.item} / no such item in the audit log", 2)
     signed = "" if public_key is not None else "（未校验签名 / signatures not checked: no public key）"
     print(report.one_line() + compared + signed)
     return 0
@@ -103,9 +80,9 @@ async def _compare_workflows(
 ) -> tuple[ChainReport | None, str]:
     """The first item whose workflow parted from its log, and a note of how many were compared."""
     try:
-        client = await connect(settings)
+        client = await connect_temporal(settings)
     except RuntimeError as error:
-        raise AuditFailure(
+        raise CliError(
             f"无法连接 Temporal {settings.temporal_address}，不能对照工作流"
             "（可加 --no-workflows 只校验日志）/ Temporal unreachable: workflows cannot be compared"
             " (--no-workflows checks the log alone)"
@@ -114,7 +91,7 @@ async def _compare_workflows(
         item_ids = [item_id] if item_id is not None else await items_to_compare(client, sessions)
         split = await first_split(client, EventLog(sessions), item_ids)
     except RPCError as error:
-        raise AuditFailure(f"无法查询工作流 / cannot query the workflows: {error.message}") from error
+        raise CliError(f"无法查询工作流 / cannot query the workflows: {error.message}") from error
     return split, f"；工作流与日志一致 / workflows agree: {len(item_ids)} compared"
 
 
@@ -123,31 +100,22 @@ def cmd_keygen(settings: Settings, args: argparse.Namespace) -> int:
     path = Path(args.out) if args.out else settings.resolved_audit_signer_file
     try:
         signer = generate_key(path)
-    except KeyUnavailable as error:
-        raise AuditFailure(str(error), 2) from error
-    except OSError as error:
-        raise AuditFailure(f"无法写入 {path} / cannot write the key: {error.strerror}", 2) from error
+    except OSError as error:  # an unusable key (KeyUnavailable) is `run_command`'s: one line, exit 2
+        raise CliError(f"无法写入 {path} / cannot write the key: {error.strerror}", 2) from error
     print(f"已生成签名密钥 {path}（公钥 {public_path(path)}，key id {signer.key_id}）/ signing key written")
     return 0
 
 
 def cmd_checkpoint(settings: Settings, args: argparse.Namespace) -> int:
     """Seal every committed event, sign a checkpoint, and write it as a file with --out."""
-    signer = _signer(settings)
-    checkpoint = _with_store(settings, lambda sessions: Ledger(sessions).checkpoint(signer))
+    signer = load_signer(settings)
+    checkpoint = run_with_sessions(settings, lambda sessions: Ledger(sessions).checkpoint(signer))
     line = f"检查点 / checkpoint: size {checkpoint.size}, root {checkpoint.root}, key {checkpoint.key_id}"
     if args.out:
         path = write_checkpoint(Path(args.out), checkpoint)
         line += f" → {path}"
     print(line)
     return 0
-
-
-def _signer(settings: Settings) -> Signer:
-    try:
-        return load_signer(settings)
-    except KeyUnavailable as error:
-        raise AuditFailure(str(error), 2) from error
 
 
 def write_checkpoint(directory: Path, checkpoint: Checkpoint) -> Path:
@@ -158,24 +126,24 @@ def write_checkpoint(directory: Path, checkpoint: Checkpoint) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
         path.write_text(checkpoint.model_dump_json(indent=2) + "\n", encoding="utf-8")
     except OSError as error:
-        raise AuditFailure(f"无法写入 {path} / cannot write the checkpoint: {error.strerror}", 2) from error
+        raise CliError(f"无法写入 {path} / cannot write the checkpoint: {error.strerror}", 2) from error
     return path
 
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     """Seal and sign a fresh checkpoint, then write the bundle of every event it covers."""
-    signer = _signer(settings)
+    signer = load_signer(settings)
 
     async def export(sessions: async_sessionmaker[AsyncSession]) -> tuple[Checkpoint, list[str]]:
         await Ledger(sessions).checkpoint(signer)
         return await export_lines(sessions)
 
     try:
-        checkpoint, lines = _with_store(settings, export)
+        checkpoint, lines = run_with_sessions(settings, export)
     except NothingToExport as error:
-        raise AuditFailure(str(error)) from error
+        raise CliError(str(error)) from error
     except ValidationError as error:
-        raise AuditFailure(
+        raise CliError(
             "审计日志中有无法还原的事件，请先运行 duban audit verify / an audit row no longer reads as an"
             " event; run `duban audit verify` to locate it"
         ) from error
@@ -183,7 +151,7 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     try:
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     except OSError as error:
-        raise AuditFailure(f"无法写入 {path} / cannot write the bundle: {error.strerror}", 2) from error
+        raise CliError(f"无法写入 {path} / cannot write the bundle: {error.strerror}", 2) from error
     print(
         f"已导出 {len(lines) - 2} 条事件 / exported {len(lines) - 2} events"
         f" (checkpoint size {checkpoint.size}) → {path}"
@@ -192,16 +160,16 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _replayed(settings: Settings, item_id: str, until: datetime | None) -> ItemState:
-    events = _with_store(settings, lambda sessions: EventLog(sessions).read(item_id, until=until))
+    events = run_with_sessions(settings, lambda sessions: EventLog(sessions).read(item_id, until=until))
     if until is None and not events:
-        raise AuditFailure(f"审计日志中没有事项 {item_id} / no such item in the audit log", 2)
+        raise CliError(f"审计日志中没有事项 {item_id} / no such item in the audit log", 2)
     return fold(events, ItemState(id=item_id))
 
 
 def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
     """Print the item's state folded from its events up to --as-of (or all of them)."""
     if args.as_of is not None and not _replayed(settings, args.item, None).opened:
-        raise AuditFailure(f"审计日志中没有事项 {args.item} / no such item in the audit log", 2)
+        raise CliError(f"审计日志中没有事项 {args.item} / no such item in the audit log", 2)
     state = _replayed(settings, args.item, args.as_of)
     print_state(state, args.as_of.isoformat() if args.as_of else "现在 / now", args.json)
     return 0
@@ -212,9 +180,7 @@ def cmd_diff(settings: Settings, args: argparse.Namespace) -> int:
     before = _replayed(settings, args.item, args.t1)
     after = _replayed(settings, args.item, args.t2)
     if not after.opened and not before.opened:
-        raise AuditFailure(
-            f"事项 {args.item} 在这两个时点都不存在 / the item did not exist at either instant", 2
-        )
+        raise CliError(f"事项 {args.item} 在这两个时点都不存在 / the item did not exist at either instant", 2)
     changes = state_changes(before, after)
     print(f"{args.item}: {args.t1.isoformat()} → {args.t2.isoformat()}，{len(changes)} 处变化 / changes")
     for line in changes:
@@ -227,19 +193,17 @@ def cmd_reconcile(settings: Settings, args: argparse.Namespace) -> int:
 
     async def run(sessions: async_sessionmaker[AsyncSession]) -> Reconciliation:
         try:
-            client = await connect(settings)
+            client = await connect_temporal(settings)
         except RuntimeError as error:
-            raise AuditFailure(
-                f"无法连接 Temporal {settings.temporal_address} / Temporal unreachable"
-            ) from error
+            raise CliError(f"无法连接 Temporal {settings.temporal_address} / Temporal unreachable") from error
         try:
             return await reconcile(client, EventLog(sessions), args.item)
         except RPCError as error:
-            raise AuditFailure(
+            raise CliError(
                 f"无法读取事项 {args.item} 的工作流 / cannot read its workflow: {error.message}"
             ) from error
 
-    result = _with_store(settings, run)
+    result = run_with_sessions(settings, run)
     summary = (
         f"{args.item}: {result.updates} 次办理 updates, 工作流记录 {result.history_events} 条"
         f" / recorded events, 审计日志 {result.log_events} 条 / audit events"
@@ -248,6 +212,6 @@ def cmd_reconcile(settings: Settings, args: argparse.Namespace) -> int:
         print(summary)
         for line in result.differences:
             print(f"  {line}")
-        raise AuditFailure(f"对账发现 {len(result.differences)} 处差异 / reconciliation found differences")
+        raise CliError(f"对账发现 {len(result.differences)} 处差异 / reconciliation found differences")
     print(f"{summary} — 一致 / in agreement")
     return 0

@@ -12,7 +12,7 @@ from importlib.metadata import version
 
 import chinese_calendar
 
-from domain.policy import ComputedDues, StepDurations, compute_dues, weekends_only
+from domain.dues import ComputedDues, StepDurations, compute_dues, weekends_only
 
 PACKAGE = "chinesecalendar"
 PACKAGE_VERSION = version(PACKAGE)

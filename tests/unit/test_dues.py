@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from domain.dues import StepDurations, add_working_days, compute_dues, weekends_only
 from domain.instants import CHINA
-from domain.policy import StepDurations, add_working_days, compute_dues, weekends_only
 
 MONDAY_MORNING = datetime(2026, 9, 28, 9, 0, tzinfo=CHINA)
 FRIDAY_MORNING = datetime(2026, 10, 2, 9, 0, tzinfo=CHINA)
