@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from pages import audit, item, ledger, policies, signin, workbench
+from pages import audit, item, ledger, policies, signin, timeline, workbench
 from pages.errors import install_page_errors
 from pages.web import HERE, SESSION_COOKIE, session_secret
 from settings import Settings
@@ -26,3 +26,4 @@ def install_pages(app: FastAPI, settings: Settings) -> None:
     for module in (signin, workbench, ledger, item, audit, policies):
         app.include_router(module.router)
     install_page_errors(app)
+    timeline.install()

@@ -175,6 +175,18 @@ class ItemQueries:
             exact=matches <= cap,
         )
 
+    async def count(
+        self, flt: ItemFilter, *, now: datetime, visible_to_unit: str | None = None
+    ) -> tuple[int, bool]:
+        """How many items match (paging ignored): exactly, or (COUNT_CAP, False) when more do."""
+        conditions = _conditions(flt, now, visible_to_unit)
+        counted = (
+            select(literal(1)).select_from(items).where(*conditions).limit(self._count_cap + 1).subquery()
+        )
+        async with self._sessions() as session:
+            matches = int(await session.scalar(select(func.count()).select_from(counted)) or 0)
+        return min(matches, self._count_cap), matches <= self._count_cap
+
     async def stream(
         self, flt: ItemFilter, *, now: datetime, visible_to_unit: str | None = None, batch: int = 500
     ) -> AsyncGenerator[builtins.list[ItemState], None]:

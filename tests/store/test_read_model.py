@@ -234,3 +234,13 @@ async def test_list_sorts_by_number_stage_and_update_both_ways(
     assert await _order(sessions, ItemSort.DEADLINE) == sorted(
         three_items, key=lambda story_id: (three_items[story_id].state.deadline, story_id)
     )
+
+
+async def test_count_counts_the_filters_matches_up_to_the_cap(
+    sessions: async_sessionmaker[AsyncSession], three_items: dict[str, ItemStory]
+) -> None:
+    now = START + timedelta(days=10)
+    assert await ItemQueries(sessions).count(ItemFilter(), now=now) == (3, True)
+    assert await ItemQueries(sessions).count(ItemFilter(stage=Stage.DEPLOY), now=now) == (1, True)
+    assert await ItemQueries(sessions).count(ItemFilter(), now=now, visible_to_unit="gzw") == (0, True)
+    assert await ItemQueries(sessions, count_cap=2).count(ItemFilter(), now=now) == (2, False)
