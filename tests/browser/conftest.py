@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from store.demo_org import DEMO_ORG
 from store.event_log import EventLog
 from store.org import OrgDirectory
 from store.passwords import DEMO_PASSWORD, PasswordStore
-from tests.api.conftest import app_settings
+from tests.api.conftest import app_settings, open_body
 from tests.fixtures.databases import migrated_sqlite_url
 from tests.fixtures.temporal import run_item_worker
 
@@ -129,6 +130,26 @@ async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
     ctx.set_default_timeout(15_000)
     yield ctx
     await ctx.close()
+
+
+async def open_item(site: Site, context: BrowserContext, **overrides: object) -> str:
+    """Open an item as the supervisor through the browser's own session (the JSON API needs a token)."""
+    page = await context.new_page()
+    await sign_in(page, site, "sup-zhang")
+    body = open_body(**overrides)
+    await page.goto(f"{site.url}/items/new")
+    await page.fill("input[name=title]", str(body["title"]))
+    await page.fill("textarea[name=requirements]", str(body["requirements"]))
+    await page.select_option("select[name=lead_unit]", "fgw")
+    await page.select_option("select[name=co_units]", ["czj"])
+    await page.select_option("select[name=leader]", "leader-wang")
+    await page.fill("input[name=deadline]", (datetime.now(UTC) + timedelta(days=200)).strftime("%Y-%m-%d"))
+    await page.click("form.form button[type=submit]")
+    await expect(page).to_have_url(re.compile(r"/items/[0-9a-f-]{36}$"))
+    item_id = page.url.rsplit("/", 1)[1]
+    await page.close()
+    await context.clear_cookies()
+    return item_id
 
 
 async def sign_in(page: Page, site: Site, user_id: str, password: str = DEMO_PASSWORD) -> None:
