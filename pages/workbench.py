@@ -37,6 +37,7 @@ QUEUES: dict[Role, tuple[tuple[str, str, frozenset[str]], ...]] = {
     Role.UNIT: (
         ("sign_for", "待签收", frozenset({"sign_for"})),
         ("submit_plan", "待报方案", frozenset({"submit_plan"})),
+        ("milestones", "临期节点", frozenset()),  # filled from the approved plan's milestones, not actions
         ("rectify", "待整改", frozenset()),  # in 狠抓落实 again after an inspection ordered 整改
     ),
     Role.LEADER: (("sign_off", "待签批", frozenset({"sign_off"})),),
@@ -48,7 +49,7 @@ QUEUES: dict[Role, tuple[tuple[str, str, frozenset[str]], ...]] = {
     ),
 }
 OTHER = ("other", "其他待办")
-MILESTONES = ("milestones", "临期节点")
+MILESTONES = "milestones"
 FLAGGED = ("flagged", "红黄牌")
 
 # Which pending step's due instant an action answers (the rest use the item's soonest due).
@@ -67,6 +68,8 @@ def _due(state: ItemState, actions: list[str], actor: Actor) -> datetime | None:
 
 def _queue_of(state: ItemState, waiting: list[str], role: Role) -> tuple[str, str]:
     for key, label, actions in QUEUES.get(role, ()):
+        if key == MILESTONES:
+            continue
         if key == "rectify":
             if state.stage is Stage.IMPLEMENT and state.rectify_rounds > 0:
                 return key, label
@@ -115,8 +118,6 @@ def _empty_queues(role: Role) -> dict[str, tuple[str, list[dict[str, Any]]]]:
     queues: dict[str, tuple[str, list[dict[str, Any]]]] = {
         key: (label, []) for key, label, _ in QUEUES.get(role, ())
     }
-    if role is Role.UNIT:
-        queues[MILESTONES[0]] = (MILESTONES[1], [])
     if role is Role.SUPERVISOR:
         queues[FLAGGED[0]] = (FLAGGED[1], [])
     queues[OTHER[0]] = (OTHER[1], [])
@@ -138,7 +139,7 @@ async def workbench(request: Request, actor: PageActor, services: ServicesDep) -
                 key, _ = _queue_of(state, waiting, actor.role)
                 queues[key][1].append(_row(state, waiting, _due(state, waiting, actor), now))
             if actor.role is Role.UNIT:
-                queues[MILESTONES[0]][1].extend(_milestones_due(state, actor, now))
+                queues[MILESTONES][1].extend(_milestones_due(state, actor, now))
         if actor.role is Role.SUPERVISOR:
             queues[FLAGGED[0]][1].extend(await _flagged(services, actor, now))
     far = datetime.max.replace(tzinfo=UTC)

@@ -174,3 +174,34 @@ async def test_claim_completion_carries_evidence_links_in_its_text(api: Api) -> 
     assert claim["payload"]["summary"] == (
         "已全部完成\n佐证材料 / evidence:\nhttps://example.gov.cn/a.pdf\nhttps://example.gov.cn/b.pdf"
     )
+
+
+async def test_the_units_workbench_lists_milestones_due_soon_in_their_own_queue(api: Api) -> None:
+    item = await api.open(title="临期节点事项")
+    for user in (LEAD, "czj-wu"):
+        await api.act(item["id"], "sign_for", user)
+    soon = (datetime.now(UTC) + timedelta(days=3)).strftime("%Y-%m-%d")
+    later = (datetime.now(UTC) + timedelta(days=60)).strftime("%Y-%m-%d")
+    plan = {
+        "measures": "推进",
+        "milestones": [
+            {"name": "三日内摸底", "due": f"{soon}T18:00:00+08:00"},
+            {"name": "两月后验收", "due": f"{later}T18:00:00+08:00"},
+        ],
+    }
+    assert (await api.act(item["id"], "submit_plan", LEAD, plan)).status_code == 200
+    async with _signed_in(api, SUPERVISOR) as page:
+        html = (await page.get("/workbench")).text
+    queue = re.search(r'data-queue="approve_plan".*?</section>', html, re.DOTALL)
+    assert queue is not None
+    assert "临期节点事项" in queue[0]
+    assert (await api.act(item["id"], "approve_plan", SUPERVISOR, {})).status_code == 200
+    async with _signed_in(api, LEAD) as page:
+        html = (await page.get("/workbench")).text
+    order = re.findall(r'data-queue="(\w+)"', html)
+    assert order[:4] == ["sign_for", "submit_plan", "milestones", "rectify"]
+    milestones = re.search(r'data-queue="milestones".*?</section>', html, re.DOTALL)
+    assert milestones is not None
+    assert "时间节点：三日内摸底" in milestones[0]
+    assert f"期限 {soon} 18:00" in milestones[0]
+    assert "两月后验收" not in milestones[0]

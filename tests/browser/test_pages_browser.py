@@ -98,6 +98,9 @@ async def test_the_supervisor_sees_role_queues_and_a_chinese_timeline(
     opened = page.locator(".timeline .event[data-type=ItemOpened]")
     await expect(opened.locator(".what")).to_have_text("立项")
     await expect(opened.locator(".actor")).to_have_text("张明")
+    await page.set_viewport_size(PHONE)
+    await expect(opened.locator(".actor")).to_be_visible()  # at phone width too
+    await page.set_viewport_size(DESKTOP)
     await expect(opened.locator(".payload")).to_contain_text("市发展和改革委员会")
     await expect(page.locator("#timeline")).not_to_contain_text("ItemOpened")
     await expect(page.locator("#timeline")).not_to_contain_text("{'")
