@@ -195,8 +195,7 @@ async def page_user(request: Request, services: ServicesDep) -> UserRecord:
     request.state.user = user
     request.state.names = await org_names(services.org)
     # The header's unread badge, on every page.
-    inbox = await Inbox(services.sessions).page(user.id, unread_only=True, limit=1, offset=0)
-    request.state.unread = inbox.unread
+    request.state.unread = await Inbox(services.sessions).unread(user.id)
     return user
 
 
