@@ -138,6 +138,7 @@ def main() -> int:
         help="run only these figures (pages: figure 7 alone, over --list-rows items)",
     )
     parser.add_argument("--list-rows", type=int, help="items in the read model for figures 4 and 7")
+    parser.add_argument("--list-requests", type=int, help="requests per list measured in figures 4 and 7")
     parser.add_argument("--replay-events", type=int, help="events generated for figure 3")
     parser.add_argument("--memory-items", type=int, help="open items for figure 6")
     parser.add_argument("--escalation-items", type=int, help="items with an escalation due for figure 5")
@@ -148,6 +149,7 @@ def main() -> int:
         "memory_items": args.memory_items,
         "escalation_items": args.escalation_items,
         "list_rows": args.list_rows,
+        "list_requests": args.list_requests,
     }
     chosen = {key: value for key, value in overrides.items() if value is not None}
     sizes = dataclasses.replace(sizes, **chosen)

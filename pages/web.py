@@ -41,6 +41,9 @@ CSRF_HEADER = "X-CSRF-Token"
 templates = Jinja2Templates(directory=HERE / "templates")
 # Starlette's Jinja2Templates autoescapes .html already; said again because the pages depend on it.
 templates.env.autoescape = True
+# The templates ship with the code and change only with it: no stat() of each template file on
+# every render and include (a restart picks up an edit).
+templates.env.auto_reload = False
 
 LIGHT_LABELS = {Light.GREEN: "绿灯", Light.YELLOW: "黄灯", Light.RED: "红灯"}
 LOOP_STAGES = (Stage.DEPLOY, Stage.IMPLEMENT, Stage.INSPECT, Stage.REPORT, Stage.EVALUATE)
