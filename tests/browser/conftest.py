@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
 import shutil
 import socket
@@ -43,7 +44,11 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    "--lang=zh-CN",
 ]
+# Date and time inputs draw in the browser's own locale, which chromium on Linux takes from the
+# environment (with chromium-l10n's zh-CN.pak): 年/月/日 as users here see them, not mm/dd/yyyy.
+CHROMIUM_ENV = {"LANGUAGE": "zh_CN:zh", "LANG": "zh_CN.UTF-8"}
 # The demo users the tests sign in as (all share the demo password).
 USERS = ("sup-zhang", "fgw-li", "czj-wu", "jtj-ma", "leader-wang", "audit-zhao", "admin")
 
@@ -118,7 +123,9 @@ async def browser() -> AsyncIterator[Browser]:
     if executable is None:
         pytest.skip("chromium is not installed (apt-get install chromium; .ci/run does it)")
     async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        launched = await playwright.chromium.launch(
+            executable_path=executable, args=CHROMIUM_ARGS, env={**os.environ, **CHROMIUM_ENV}
+        )
         yield launched
         await launched.close()
 

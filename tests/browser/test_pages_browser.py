@@ -107,3 +107,18 @@ async def test_the_supervisor_sees_role_queues_and_a_chinese_timeline(
     await page.goto(f"{site.url}/audit/items/{item_id}")
     await expect(page.locator(".timeline")).not_to_contain_text("PolicyApplied")
     await expect(page.locator(".timeline .event[data-type=PolicyApplied] .what")).to_have_text("适用督办阶梯")
+
+
+async def test_pages_speak_zh_cn_in_beijing_time(site: Site, context: BrowserContext) -> None:
+    page = await context.new_page()
+    await sign_in(page, site, "sup-zhang")
+    await page.goto(f"{site.url}/items/new")
+    assert await page.evaluate("document.documentElement.lang") == "zh-CN"
+    assert await page.evaluate("navigator.language") == "zh-CN"
+    zone = await page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone")
+    assert zone == "Asia/Shanghai"
+    # The date input's own face, drawn by the browser in its locale: year first, as 年/月/日.
+    await page.fill("input[name=deadline]", "2028-01-07")
+    shown = await page.evaluate("new Intl.DateTimeFormat(navigator.language).format(new Date(2028, 0, 7))")
+    assert shown == "2028/1/7"
+    await screenshot(page, "new-item-zh")
