@@ -14,6 +14,7 @@ from typing import Any
 from domain.instants import CHINA
 from domain.ladder import LEVEL_LABELS, Audience, Level
 from domain.vocabulary import (
+    ACTION_LABELS,
     CATEGORY_LABELS,
     EVENT_LABELS,
     PRIORITY_LABELS,
@@ -34,17 +35,9 @@ AUDIENCE_LABELS = {
     Audience.DISCIPLINE: "纪检监察",
     Audience.SUPERVISOR: "督查室",
 }
-STEP_LABELS = {
-    "sign_for": "签收",
-    "submit_plan": "报送方案",
-    "completion": "办结",
-    "milestone": "时间节点",
-    "rectify": "整改",
-    "sign_off": "领导签批",
-    "submit_report": "报送报告",
-    "evaluate": "跟踪问效",
-    "report_progress": "报送进展",
-}
+# A ladder's step is an action name (its label from ACTION_LABELS), or one of these, with what it
+# concerns after a colon ("sign_for:fgw", "milestone:完成摸底").
+STEP_LABELS = {"milestone": "时间节点", "completion": "办结", "rectify": "整改"}
 
 # Payload fields shown, in this order, with their Chinese names; the rest (dues the ladder
 # recomputes, calendars, hashes) stay in the audit export.
@@ -89,10 +82,10 @@ def _when(value: Any) -> str:
     return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
 
 
-def _step(step: str) -> str:
+def _step(step: str, names: OrgNames) -> str:
     kind, _, rest = step.partition(":")
-    label = STEP_LABELS.get(kind, kind)
-    return f"{label}（{rest}）" if rest else label
+    label = STEP_LABELS.get(kind) or ACTION_LABELS.get(kind, kind)
+    return f"{label}（{names.text(rest)}）" if rest else label
 
 
 def _value(key: str, value: Any, names: OrgNames) -> str:
@@ -138,7 +131,7 @@ def _ladder_lines(payload: dict[str, Any], names: OrgNames) -> list[tuple[str, s
     ]
     return [
         ("级别", short_label(LEVEL_LABELS[Level(level)]) if level in set(Level) else str(level)),
-        ("环节", _step(str(payload.get("step", "")))),
+        ("环节", _step(str(payload.get("step", "")), names)),
         ("环节期限", _when(payload.get("due"))),
         ("依据规则", str(payload.get("rule", ""))),
         ("通知对象", "、".join(audience)),
@@ -175,9 +168,9 @@ def _policy_lines(payload: dict[str, Any]) -> list[tuple[str, str]]:
     return [("督办阶梯", f"{policy.get('policy_id', '')} 第 {policy.get('version', '')} 版"), ("规则", rungs)]
 
 
-def _armed_lines(payload: dict[str, Any]) -> list[tuple[str, str]]:
+def _armed_lines(payload: dict[str, Any], names: OrgNames) -> list[tuple[str, str]]:
     return [
-        ("环节", _step(str(payload.get("step", "")))),
+        ("环节", _step(str(payload.get("step", "")), names)),
         ("环节期限", _when(payload.get("due"))),
         ("督办阶梯", f"{payload.get('policy_id', '')} 第 {payload.get('policy_version', '')} 版"),
         ("节点数", str(len(payload.get("rungs", [])))),
@@ -193,7 +186,7 @@ def describe(event_type: str, payload: dict[str, Any], names: OrgNames) -> list[
     elif event_type == "PolicyApplied":
         lines = _policy_lines(payload)
     elif event_type == "LadderArmed":
-        lines = _armed_lines(payload)
+        lines = _armed_lines(payload, names)
     else:
         lines = [
             (label, _value(key, payload[key], names))

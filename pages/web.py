@@ -55,8 +55,8 @@ def light_label(light: Light) -> str:
 
 
 def short_label(label: str) -> str:
-    """The Chinese half of a "中文 / english" label."""
-    return label.split(" / ", maxsplit=1)[0]
+    """The Chinese half of a "中文 / english" label (also "中文（注）/ english")."""
+    return re.split(r"\s*/ ", label, maxsplit=1)[0]
 
 
 def beijing(moment: datetime | None, with_time: bool = True) -> str:
