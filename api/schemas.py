@@ -12,7 +12,7 @@ from domain.people import Actor, Role
 from domain.stages import Light, Stage
 from domain.state import ItemState
 from domain.vocabulary import Category, Priority
-from store.items import ItemFilter
+from store.items import DEFAULT_SORT, ItemFilter, ItemSort
 
 # Nobody pages a million rows deep by hand; unbounded, SQLite overflowed on OFFSET >= 2^63 (a 500).
 MAX_OFFSET = 1_000_000
@@ -51,6 +51,10 @@ class ItemFilterQuery(BaseModel):
     priority: Priority | None = None
     overdue: bool | None = None
     q: str | None = Field(default=None, max_length=200, description="words in title, number or requirements")
+    sort: ItemSort = Field(
+        default=DEFAULT_SORT,
+        description='排序 / order: number, deadline, stage, light or updated; a leading "-" for descending',
+    )
 
     def item_filter(self, *, limit: int = 50, offset: int = 0) -> ItemFilter:
         """The store's filter for these query parameters."""
@@ -62,6 +66,7 @@ class ItemFilterQuery(BaseModel):
             priority=self.priority,
             overdue=self.overdue,
             text=self.q,
+            sort=self.sort,
             limit=limit,
             offset=offset,
         )

@@ -79,3 +79,40 @@ ACTION_LABELS: dict[str, str] = {
     "cancel": "撤销",
 }
 """Each action's Chinese name, keyed by the action name of the API path."""
+
+
+EVENT_LABELS: dict[str, str] = {
+    "ItemOpened": "立项",
+    "AssignmentSigned": "签收",
+    "AssignmentReturned": "退回交办",
+    "UnitsReassigned": "改派",
+    "PlanSubmitted": "报送方案",
+    "PlanApproved": "方案审核通过",
+    "PlanRejected": "方案退回",
+    "ProgressReported": "报送进展",
+    "ExtensionRequested": "申请延期",
+    "ExtensionApproved": "同意延期",
+    "ExtensionRejected": "不同意延期",
+    "CompletionClaimed": "申报办结",
+    "InspectionPassed": "检查验收通过",
+    "RectificationOrdered": "责令整改",
+    "ReportSubmitted": "报送报告",
+    "ReportApproved": "领导签批",
+    "ReportSentBack": "报告退回",
+    "ItemClosed": "办结归档",
+    "ItemReopened": "重新落实",
+    "ItemUrged": "催办",
+    "CommentAdded": "留言 / 批示",
+    "ItemCancelled": "撤销",
+    "PolicyApplied": "适用督办阶梯",
+    "LadderArmed": "设定督办节点",
+    "ReminderSent": "到期提醒",
+    "EscalationRaised": "预警升级",
+    "NotificationDelivered": "通知送达",
+    "NotificationQueued": "通知并入每日汇总",
+    "NotificationFailed": "通知未送达",
+}
+"""Each audit event type's Chinese name, keyed by the event's `type`."""
+
+RATING_LABELS: dict[str, str] = {"excellent": "优秀", "good": "良好", "fair": "一般", "poor": "较差"}
+"""跟踪问效's ratings."""

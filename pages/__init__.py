@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from pages import assessment, audit, documents, importing, item, ledger, policies, signin, workbench
+from pages import assessment, audit, documents, importing, item, ledger, policies, signin, timeline, workbench
 from pages.errors import install_page_errors
 from pages.web import HERE, SESSION_COOKIE, session_secret
 from settings import Settings
@@ -27,3 +27,4 @@ def install_pages(app: FastAPI, settings: Settings) -> None:
     for module in (signin, workbench, ledger, importing, item, audit, policies, assessment, documents):
         app.include_router(module.router)
     install_page_errors(app)
+    timeline.install()

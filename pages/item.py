@@ -24,7 +24,7 @@ from domain.refusals import CommandRefused
 from domain.stages import Stage
 from domain.state import ItemState
 from pages.errors import mark_page
-from pages.web import LOOP_STAGES, CsrfChecked, PageActor, passes, render, see_other
+from pages.web import LOOP_STAGES, CsrfChecked, PageActor, org_names, passes, render, see_other
 
 router = APIRouter(dependencies=[Depends(mark_page)], include_in_schema=False)
 
@@ -47,8 +47,13 @@ async def _item_view(
     reason: str = "",
     field_errors: dict[str, str] | None = None,
     prev: dict[str, str] | None = None,
+    prev_lists: dict[str, list[str]] | None = None,
 ) -> Response:
-    """The item page, with a refusal's reason (and what was typed) in the form of the refused action."""
+    """The item page, with a refusal's reason (and what was typed) in the form of the refused action.
+
+    An htmx request (an action posted from the page itself) gets only the item's panel and
+    timeline, which htmx swaps in place; a plain form POST or a GET gets the whole page.
+    """
     now = datetime.now(UTC)
     history = await passes(HistoryReader, actor)
     # The item page tells what people did; the ladder's and deliveries' own events are the audit view's.
@@ -58,10 +63,11 @@ async def _item_view(
         else []
     )
     stage_index = LOOP_STAGES.index(state.stage) if state.stage in LOOP_STAGES else len(LOOP_STAGES)
-    units = [u for u in await services.org.units() if u.kind == "unit"]
+    units = (await org_names(services.org)).responsible_units()
+    partial = request.headers.get("HX-Request") == "true" and request.headers.get("HX-Target") == "item"
     return render(
         request,
-        "item.html",
+        "_item_panel.html" if partial else "item.html",
         status,
         state=state,
         overdue=any(step.due is not None and step.due < now for step in state.pending),
@@ -76,6 +82,7 @@ async def _item_view(
         reason=reason,
         field_errors=field_errors or {},
         prev=prev or {},
+        prev_lists=prev_lists or {},
         units=units,
         idempotency_key=str(uuid.uuid4()),
     )
@@ -107,6 +114,11 @@ def action_body(action: str, form: Any) -> dict[str, Any]:
             body[name] = [str(v) for v in form.getlist(name) if str(v).strip()]
         elif (value := str(form.get(name) or "").strip()) != "":
             body[name] = value
+    links = [line.strip() for line in str(form.get("evidence_links") or "").splitlines() if line.strip()]
+    if links and "summary" in fields:
+        # The command's evidence pins each document by its content hash, which a link cannot give;
+        # the links travel in the claim's own text, recorded in its event like the rest of it.
+        body["summary"] = "\n".join([body.get("summary", ""), "佐证材料 / evidence:", *links]).strip()
     return body
 
 
@@ -130,6 +142,7 @@ async def act(
         raise NotFound(f"未知操作 {action} / unknown action")
     form = await request.form()
     typed = {name: str(value) for name, value in form.items() if isinstance(value, str)}
+    typed_lists = {name: [str(v) for v in form.getlist(name)] for name in ("milestone_name", "milestone_due")}
     key = str(form.get("idempotency_key") or "") or None
     try:
         await item_routes.perform_action(
@@ -146,6 +159,7 @@ async def act(
             status=status,
             reason=refused.refusal.reason,
             prev=typed,
+            prev_lists=typed_lists,
         )
     except RequestValidationError as error:
         errors = _field_errors(error)
@@ -160,7 +174,11 @@ async def act(
             reason=reason,
             field_errors=errors,
             prev=typed,
+            prev_lists=typed_lists,
         )
+    if request.headers.get("HX-Request") == "true":
+        # htmx: the item's panel and timeline, re-rendered in place (no redirect, no full page).
+        return await _item_view(request, actor, services, await services.items.get(item_id) or state)
     return see_other(f"/items/{item_id}")
 
 
@@ -175,6 +193,7 @@ async def _refused(
     reason: str,
     field_errors: dict[str, str] | None = None,
     prev: dict[str, str] | None = None,
+    prev_lists: dict[str, list[str]] | None = None,
 ) -> Response:
     # htmx swaps only what the server calls a success unless told otherwise; the page says so in
     # its htmx config, so the status stays honest for plain forms and scripts alike.
@@ -189,4 +208,5 @@ async def _refused(
         reason=reason,
         field_errors=field_errors,
         prev=prev,
+        prev_lists=prev_lists,
     )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -11,18 +13,38 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from api import items as item_routes
-from api.permissions import ItemReader, Supervisor
-from api.schemas import ItemCreate, ItemListQuery
+from api.permissions import ItemReader, Supervisor, unit_scope
+from api.schemas import ItemCreate, ItemFilterQuery, ItemListQuery
 from api.services import ServicesDep
 from domain.people import Role
 from domain.refusals import CommandRefused
+from domain.stages import Light
 from pages.errors import mark_page
-from pages.web import CsrfChecked, PageActor, render, require, see_other
+from pages.web import CsrfChecked, PageActor, light_label, render, require, see_other
+from store.items import DEFAULT_SORT
 
 router = APIRouter(dependencies=[Depends(mark_page)], include_in_schema=False)
 
 PAGE_SIZE = 20
 LIST_FIELDS = ("co_units", "tags")
+
+
+# The 台账's sortable columns: header label and the sort key (ascending first; a second click reverses).
+SORT_COLUMNS = (
+    ("number", "编号"),
+    ("light", "灯"),
+    ("stage", "阶段"),
+    ("deadline", "期限"),
+    ("updated", "更新"),
+)
+
+
+def _filters(query: ItemFilterQuery) -> dict[str, Any]:
+    """The query's filters as URL parameters (empty ones and the default order left out)."""
+    found = query.model_dump(mode="json", exclude={"limit", "offset"})
+    if found.get("sort") == DEFAULT_SORT.value:
+        del found["sort"]
+    return {k: str(v).lower() if isinstance(v, bool) else v for k, v in found.items() if v not in (None, "")}
 
 
 @router.get("/items")
@@ -33,9 +55,41 @@ async def ledger(
     await require(ItemReader, actor)
     query = query.model_copy(update={"limit": min(query.limit, PAGE_SIZE)})
     listed = await item_routes.list_items(actor=actor, services=services, query=query)
-    units = await services.org.units()
-    filters = {k: v for k, v in query.model_dump(exclude={"limit", "offset"}).items() if v not in (None, "")}
-    return render(request, "ledger.html", listed=listed, query=query, filters=filters, units=units)
+    filters = _filters(query)
+    unsorted = {k: v for k, v in filters.items() if k != "sort"}
+    return render(
+        request,
+        "ledger.html",
+        listed=listed,
+        query=query,
+        filters=filters,
+        unsorted=unsorted,
+        sort_columns=SORT_COLUMNS,
+        counts_url="/items/counts?" + urlencode(filters),
+    )
+
+
+@router.get("/items/counts")
+async def ledger_counts(
+    request: Request, actor: PageActor, services: ServicesDep, query: Annotated[ItemFilterQuery, Query()]
+) -> Response:
+    """How many items of the filter each light and 已超期 would leave (the 台账 loads it after the table).
+
+    Each count stops at the list's cap ("1000+"), so a broad filter costs no full count.
+    """
+    await require(ItemReader, actor)
+    now = datetime.now(UTC)
+    scope = unit_scope(actor)
+    base = query.model_copy(update={"light": None, "overdue": None})
+    counts = []
+    for light in Light:
+        narrowed = base.model_copy(update={"light": light})
+        total, exact = await services.items.count(narrowed.item_filter(), now=now, visible_to_unit=scope)
+        counts.append((light.value, light_label(light), total, exact, _filters(narrowed)))
+    late = query.model_copy(update={"overdue": True})
+    total, exact = await services.items.count(late.item_filter(), now=now, visible_to_unit=scope)
+    counts.append(("overdue", "已超期", total, exact, _filters(late)))
+    return render(request, "_ledger_counts.html", counts=counts, query=query)
 
 
 async def _form_choices(services: ServicesDep) -> dict[str, Any]:

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
+import time
+import weakref
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, get_args
@@ -27,7 +31,7 @@ from domain.stages import STAGE_LABELS, Light, Stage
 from domain.vocabulary import ACTION_LABELS, CATEGORY_LABELS, PRIORITY_LABELS, SOURCE_LABELS
 from settings import Settings
 from store.inbox import Inbox
-from store.org import UserRecord
+from store.org import OrgDirectory, UnitRecord, UserRecord
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "duban_session"
@@ -37,14 +41,22 @@ CSRF_HEADER = "X-CSRF-Token"
 templates = Jinja2Templates(directory=HERE / "templates")
 # Starlette's Jinja2Templates autoescapes .html already; said again because the pages depend on it.
 templates.env.autoescape = True
+# The templates ship with the code and change only with it: no stat() of each template file on
+# every render and include (a restart picks up an edit).
+templates.env.auto_reload = False
 
 LIGHT_LABELS = {Light.GREEN: "绿灯", Light.YELLOW: "黄灯", Light.RED: "红灯"}
 LOOP_STAGES = (Stage.DEPLOY, Stage.IMPLEMENT, Stage.INSPECT, Stage.REPORT, Stage.EVALUATE)
 
 
+def light_label(light: Light) -> str:
+    """A light's Chinese name."""
+    return LIGHT_LABELS[light]
+
+
 def short_label(label: str) -> str:
-    """The Chinese half of a "中文 / english" label."""
-    return label.split(" / ", maxsplit=1)[0]
+    """The Chinese half of a "中文 / english" label (also "中文（注）/ english")."""
+    return re.split(r"\s*/ ", label, maxsplit=1)[0]
 
 
 def beijing(moment: datetime | None, with_time: bool = True) -> str:
@@ -67,6 +79,70 @@ templates.env.globals.update(
     priority_labels={p.value: label for p, label in PRIORITY_LABELS.items()},
     source_labels={s.value: label for s, label in SOURCE_LABELS.items()},
 )
+
+
+# How long the pages reuse the org chart's names before reading them again: a renamed unit shows
+# its new name within this many seconds, and a page needs no query to name its units and leaders.
+NAMES_TTL_SECONDS = 10.0
+
+
+_ID_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+@dataclass
+class OrgNames:
+    """The org chart's units and users by id, as last read, for naming people and units on pages."""
+
+    units: dict[str, UnitRecord] = field(default_factory=dict)
+    users: dict[str, UserRecord] = field(default_factory=dict)
+    read_at: float = float("-inf")
+
+    def unit(self, unit_id: str | None) -> str:
+        """A unit's name (its id when the chart does not know it)."""
+        if not unit_id:
+            return ""
+        found = self.units.get(unit_id)
+        return found.name if found else unit_id
+
+    def user(self, user_id: str | None) -> str:
+        """A person's name (their id when the chart does not know them)."""
+        if not user_id:
+            return ""
+        found = self.users.get(user_id)
+        return found.name if found else user_id
+
+    def text(self, text: str) -> str:
+        """`text` with each unit or user id in it replaced by the name (e.g. "牵头单位 fgw")."""
+        return _ID_WORD.sub(lambda found: self._name_of(found[0]), text)
+
+    def _name_of(self, word: str) -> str:
+        if word in self.units:
+            return self.units[word].name
+        if word in self.users:
+            return self.users[word].name
+        return word
+
+    def responsible_units(self) -> list[UnitRecord]:
+        """The units that take items (not the office or the discipline office), by id."""
+        return [unit for unit in self.units.values() if unit.kind == "unit"]
+
+
+# Per directory (one per app), dropped with it.
+_names: weakref.WeakKeyDictionary[OrgDirectory, OrgNames] = weakref.WeakKeyDictionary()
+
+
+async def org_names(org: OrgDirectory) -> OrgNames:
+    """The org chart's names, read at most every NAMES_TTL_SECONDS per database."""
+    cached = _names.get(org)
+    if cached is not None and time.monotonic() - cached.read_at < NAMES_TTL_SECONDS:
+        return cached
+    fresh = OrgNames(
+        units={unit.id: unit for unit in await org.units()},
+        users={user.id: user for user in await org.users()},
+        read_at=time.monotonic(),
+    )
+    _names[org] = fresh
+    return fresh
 
 
 def session_secret(settings: Settings) -> str:
@@ -120,9 +196,9 @@ async def page_user(request: Request, services: ServicesDep) -> UserRecord:
         raise SignInRequired(expired)
     bind_request(user=user.id, role=user.role.value)
     request.state.user = user
+    request.state.names = await org_names(services.org)
     # The header's unread badge, on every page.
-    inbox = await Inbox(services.sessions).page(user.id, unread_only=True, limit=1, offset=0)
-    request.state.unread = inbox.unread
+    request.state.unread = await Inbox(services.sessions).unread(user.id)
     return user
 
 
@@ -154,6 +230,7 @@ def render(
             "unread": getattr(request.state, "unread", 0),
             "csrf": csrf_token(request),
             "now": datetime.now(UTC),
+            "names": getattr(request.state, "names", None) or OrgNames(),
             **context,
         },
         status_code=status_code,

@@ -92,6 +92,16 @@ class Inbox:
             )
         return InboxPage(entries=[_entry(row) for row in rows], total=total or 0, unread=unread_count or 0)
 
+    async def unread(self, user_id: str) -> int:
+        """How many of the user's notices are unread (one indexed count: every page's header badge)."""
+        async with self._sessions() as session:
+            found = await session.scalar(
+                select(func.count())
+                .select_from(notify_inbox)
+                .where((notify_inbox.c.user_id == user_id) & notify_inbox.c.read_at.is_(None))
+            )
+        return int(found or 0)
+
     async def mark_read(self, user_id: str, entry_id: int, now: datetime) -> InboxEntry | None:
         """Mark one of the user's notices read (kept as first read); None if the user has no such notice."""
         mine = (notify_inbox.c.id == entry_id) & (notify_inbox.c.user_id == user_id)

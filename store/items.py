@@ -5,16 +5,46 @@ from __future__ import annotations
 import builtins
 from collections.abc import AsyncGenerator
 from datetime import datetime
+from enum import StrEnum
 from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, UnaryExpression, and_, case, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.stages import Light, Stage
 from domain.state import ItemState
 from domain.vocabulary import Category, Priority
 from store.schema import item_units, items
+
+
+class ItemSort(StrEnum):
+    """A list's order: a column, ascending, or descending with a leading "-"."""
+
+    NUMBER = "number"
+    NUMBER_DESC = "-number"
+    DEADLINE = "deadline"
+    DEADLINE_DESC = "-deadline"
+    STAGE = "stage"
+    STAGE_DESC = "-stage"
+    LIGHT = "light"
+    LIGHT_DESC = "-light"
+    UPDATED = "updated"
+    UPDATED_DESC = "-updated"
+
+    @property
+    def column(self) -> str:
+        """The column sorted on, without the direction."""
+        return self.value.removeprefix("-")
+
+    @property
+    def descending(self) -> bool:
+        """True for the "-" orders."""
+        return self.value.startswith("-")
+
+
+DEFAULT_SORT = ItemSort.UPDATED_DESC
+"""Most recently changed first: what a list shows unless told otherwise."""
 
 
 class ItemFilter(BaseModel):
@@ -31,6 +61,32 @@ class ItemFilter(BaseModel):
     text: str | None = None
     limit: int = Field(default=50, ge=1, le=500)
     offset: int = Field(default=0, ge=0)
+    sort: ItemSort = DEFAULT_SORT
+
+
+# Stages sort in the loop's order (then the terminal ones), lights from green to red.
+_STAGE_ORDER = case({stage.value: rank for rank, stage in enumerate(Stage)}, value=items.c.stage, else_=99)
+_LIGHT_ORDER = case({light.value: rank for rank, light in enumerate(Light)}, value=items.c.light, else_=99)
+_SORT_COLUMNS: dict[str, ColumnElement[object]] = {
+    "number": items.c.number,
+    "deadline": items.c.deadline,
+    "stage": _STAGE_ORDER,
+    "light": _LIGHT_ORDER,
+    "updated": items.c.updated_at,
+}
+
+
+def _order(sort: ItemSort) -> tuple[UnaryExpression[object], ...]:
+    """The ORDER BY of `sort`: its column, then the id, so pages never overlap.
+
+    Items without a deadline come last either way; the other columns are never empty, and are left
+    without NULLS LAST so their indexes still serve the order.
+    """
+    column = _SORT_COLUMNS[sort.column]
+    keyed = column.desc() if sort.descending else column.asc()
+    if sort.column == "deadline":
+        keyed = keyed.nulls_last()
+    return (keyed, items.c.id.asc())
 
 
 def _assigned_to(unit: str) -> ColumnElement[bool]:
@@ -92,7 +148,8 @@ class ItemQueries:
         return None if raw is None else ItemState.model_validate(raw)
 
     async def list(self, flt: ItemFilter, *, now: datetime, visible_to_unit: str | None = None) -> ItemPage:
-        """One page of matching items, most recently changed first, and how many match.
+        """One page of matching items in the filter's order (most recently changed first by default),
+        and how many match.
 
         The count is exact up to the cap (COUNT_CAP, or the end of the page if further); past it
         the page says `exact=False` and `total` is the cap. `visible_to_unit` limits the list to
@@ -104,7 +161,7 @@ class ItemQueries:
         page = (
             select(items.c.state)
             .where(*conditions)
-            .order_by(items.c.updated_at.desc(), items.c.id)
+            .order_by(*_order(flt.sort))
             .limit(flt.limit)
             .offset(flt.offset)
         )
@@ -118,6 +175,18 @@ class ItemQueries:
             exact=matches <= cap,
         )
 
+    async def count(
+        self, flt: ItemFilter, *, now: datetime, visible_to_unit: str | None = None
+    ) -> tuple[int, bool]:
+        """How many items match (paging ignored): exactly, or (COUNT_CAP, False) when more do."""
+        conditions = _conditions(flt, now, visible_to_unit)
+        counted = (
+            select(literal(1)).select_from(items).where(*conditions).limit(self._count_cap + 1).subquery()
+        )
+        async with self._sessions() as session:
+            matches = int(await session.scalar(select(func.count()).select_from(counted)) or 0)
+        return min(matches, self._count_cap), matches <= self._count_cap
+
     async def stream(
         self, flt: ItemFilter, *, now: datetime, visible_to_unit: str | None = None, batch: int = 500
     ) -> AsyncGenerator[builtins.list[ItemState], None]:
@@ -128,7 +197,7 @@ class ItemQueries:
         statement = (
             select(items.c.state)
             .where(*_conditions(flt, now, visible_to_unit))
-            .order_by(items.c.updated_at.desc(), items.c.id)
+            .order_by(*_order(flt.sort))
             .execution_options(yield_per=batch)
         )
         async with self._sessions() as session, session.begin():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
 import shutil
 import socket
@@ -12,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,7 @@ from store.demo_org import DEMO_ORG
 from store.event_log import EventLog
 from store.org import OrgDirectory
 from store.passwords import DEMO_PASSWORD, PasswordStore
-from tests.api.conftest import app_settings
+from tests.api.conftest import app_settings, open_body
 from tests.fixtures.databases import migrated_sqlite_url
 from tests.fixtures.temporal import run_item_worker
 
@@ -42,7 +44,11 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    "--lang=zh-CN",
 ]
+# Date and time inputs draw in the browser's own locale, which chromium on Linux takes from the
+# environment (with chromium-l10n's zh-CN.pak): 年/月/日 as users here see them, not mm/dd/yyyy.
+CHROMIUM_ENV = {"LANGUAGE": "zh_CN:zh", "LANG": "zh_CN.UTF-8"}
 # The demo users the tests sign in as (all share the demo password).
 USERS = ("sup-zhang", "fgw-li", "czj-wu", "jtj-ma", "leader-wang", "audit-zhao", "admin")
 
@@ -117,7 +123,9 @@ async def browser() -> AsyncIterator[Browser]:
     if executable is None:
         pytest.skip("chromium is not installed (apt-get install chromium; .ci/run does it)")
     async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        launched = await playwright.chromium.launch(
+            executable_path=executable, args=CHROMIUM_ARGS, env={**os.environ, **CHROMIUM_ENV}
+        )
         yield launched
         await launched.close()
 
@@ -129,6 +137,26 @@ async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
     ctx.set_default_timeout(15_000)
     yield ctx
     await ctx.close()
+
+
+async def open_item(site: Site, context: BrowserContext, **overrides: object) -> str:
+    """Open an item as the supervisor through the browser's own session (the JSON API needs a token)."""
+    page = await context.new_page()
+    await sign_in(page, site, "sup-zhang")
+    body = open_body(**overrides)
+    await page.goto(f"{site.url}/items/new")
+    await page.fill("input[name=title]", str(body["title"]))
+    await page.fill("textarea[name=requirements]", str(body["requirements"]))
+    await page.select_option("select[name=lead_unit]", "fgw")
+    await page.select_option("select[name=co_units]", ["czj"])
+    await page.select_option("select[name=leader]", "leader-wang")
+    await page.fill("input[name=deadline]", (datetime.now(UTC) + timedelta(days=200)).strftime("%Y-%m-%d"))
+    await page.click("form.form button[type=submit]")
+    await expect(page).to_have_url(re.compile(r"/items/[0-9a-f-]{36}$"))
+    item_id = page.url.rsplit("/", 1)[1]
+    await page.close()
+    await context.clear_cookies()
+    return item_id
 
 
 async def sign_in(page: Page, site: Site, user_id: str, password: str = DEMO_PASSWORD) -> None:

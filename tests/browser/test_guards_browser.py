@@ -10,34 +10,13 @@ from datetime import UTC, datetime, timedelta
 from playwright.async_api import BrowserContext, expect
 
 from store.passwords import DEMO_PASSWORD
-from tests.api.conftest import open_body
-from tests.browser.conftest import Site, act, screenshot, served, sign_in
-
-
-async def _open_item(site: Site, context: BrowserContext, **overrides: object) -> str:
-    """Open an item as the supervisor through the browser's own session (the JSON API needs a token)."""
-    page = await context.new_page()
-    await sign_in(page, site, "sup-zhang")
-    body = open_body(**overrides)
-    await page.goto(f"{site.url}/items/new")
-    await page.fill("input[name=title]", str(body["title"]))
-    await page.fill("textarea[name=requirements]", str(body["requirements"]))
-    await page.select_option("select[name=lead_unit]", "fgw")
-    await page.select_option("select[name=co_units]", ["czj"])
-    await page.select_option("select[name=leader]", "leader-wang")
-    await page.fill("input[name=deadline]", (datetime.now(UTC) + timedelta(days=200)).strftime("%Y-%m-%d"))
-    await page.click("form.form button[type=submit]")
-    await expect(page).to_have_url(re.compile(r"/items/[0-9a-f-]{36}$"))
-    item_id = page.url.rsplit("/", 1)[1]
-    await page.close()
-    await context.clear_cookies()
-    return item_id
+from tests.browser.conftest import Site, act, open_item, screenshot, served, sign_in
 
 
 async def test_a_unit_gets_a_403_page_for_another_units_item_in_the_browser(
     site: Site, context: BrowserContext
 ) -> None:
-    item_id = await _open_item(site, context)
+    item_id = await open_item(site, context)
     page = await context.new_page()
     await sign_in(page, site, "jtj-ma")
     response = await page.goto(f"{site.url}/items/{item_id}")
@@ -51,7 +30,7 @@ async def test_a_unit_gets_a_403_page_for_another_units_item_in_the_browser(
 async def test_a_refused_action_shows_its_reason_and_writes_nothing_in_the_browser(
     site: Site, context: BrowserContext
 ) -> None:
-    item_id = await _open_item(site, context)
+    item_id = await open_item(site, context)
     page = await context.new_page()
     await sign_in(page, site, "fgw-li")
     await page.goto(f"{site.url}/items/{item_id}")
@@ -73,7 +52,7 @@ async def test_a_refused_action_shows_its_reason_and_writes_nothing_in_the_brows
 async def test_a_form_post_without_the_csrf_token_is_refused_in_the_browser(
     site: Site, context: BrowserContext
 ) -> None:
-    item_id = await _open_item(site, context)
+    item_id = await open_item(site, context)
     page = await context.new_page()
     await sign_in(page, site, "fgw-li")
     before = await site.event_count(item_id)
@@ -86,7 +65,7 @@ async def test_a_form_post_without_the_csrf_token_is_refused_in_the_browser(
 
 async def test_a_script_in_a_title_shows_as_text_in_the_browser(site: Site, context: BrowserContext) -> None:
     title = "<script>window.pwned = 1</script><b>加粗</b>"
-    item_id = await _open_item(site, context, title=title)
+    item_id = await open_item(site, context, title=title)
     page = await context.new_page()
     await sign_in(page, site, "sup-zhang")
     await page.goto(f"{site.url}/items/{item_id}")

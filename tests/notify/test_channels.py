@@ -147,6 +147,11 @@ async def test_a_retried_inbox_delivery_leaves_one_notice(notify: NotifyHarness)
     assert [(e.item_id, e.event_seq, e.kind, e.message) for e in page.entries] == [
         ("item-ch", 12, "overdue", NOTICE.message)
     ]
+    # The header badge's count agrees, and falls to zero once read.
+    inbox = Inbox(notify.sessions)
+    assert (await inbox.unread("fgw-li"), await inbox.unread("czj-wu")) == (1, 0)
+    await inbox.mark_all_read("fgw-li", datetime.now(UTC))
+    assert await inbox.unread("fgw-li") == 0
 
 
 async def test_a_routine_delivery_is_queued_for_the_digest_and_sends_nothing(

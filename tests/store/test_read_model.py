@@ -14,7 +14,7 @@ from domain.stages import Light, Stage
 from domain.state import ItemState
 from domain.vocabulary import Category
 from store.event_log import EventLog
-from store.items import ItemFilter, ItemQueries
+from store.items import ItemFilter, ItemQueries, ItemSort
 from store.projection import next_due
 from store.schema import item_units, items
 from tests.store.stories import START, SUPERVISOR, ItemStory, unit_user
@@ -210,3 +210,37 @@ async def test_a_count_past_the_cap_says_at_least_and_pages_still_reach_every_it
     assert [s.id for s in last.states] == ["A"]  # the count never hides a page
     assert (last.total, last.exact) == (3, True)  # counted to the end of the page asked for
     assert (within.total, within.exact) == (3, True)
+
+
+async def _order(sessions: async_sessionmaker[AsyncSession], sort: ItemSort) -> list[str]:
+    page = await ItemQueries(sessions).list(ItemFilter(sort=sort), now=START + timedelta(days=10))
+    return [state.id for state in page.states]
+
+
+async def test_list_sorts_by_number_stage_and_update_both_ways(
+    sessions: async_sessionmaker[AsyncSession], three_items: dict[str, ItemStory]
+) -> None:
+    assert await _order(sessions, ItemSort.NUMBER) == ["A", "B", "C"]
+    assert await _order(sessions, ItemSort.NUMBER_DESC) == ["C", "B", "A"]
+    # The loop's order, not the alphabet's: deploy, implement, …, cancelled last.
+    assert await _order(sessions, ItemSort.STAGE) == ["A", "B", "C"]
+    assert await _order(sessions, ItemSort.STAGE_DESC) == ["C", "B", "A"]
+    updated = {story_id: story.state.updated_at for story_id, story in three_items.items()}
+    assert await _order(sessions, ItemSort.UPDATED_DESC) == sorted(
+        updated, key=lambda story_id: (-updated[story_id].timestamp(), story_id)
+    )
+    # Equal keys (every light is green here) fall back to the id, so pages never overlap.
+    assert await _order(sessions, ItemSort.LIGHT) == ["A", "B", "C"]
+    assert await _order(sessions, ItemSort.DEADLINE) == sorted(
+        three_items, key=lambda story_id: (three_items[story_id].state.deadline, story_id)
+    )
+
+
+async def test_count_counts_the_filters_matches_up_to_the_cap(
+    sessions: async_sessionmaker[AsyncSession], three_items: dict[str, ItemStory]
+) -> None:
+    now = START + timedelta(days=10)
+    assert await ItemQueries(sessions).count(ItemFilter(), now=now) == (3, True)
+    assert await ItemQueries(sessions).count(ItemFilter(stage=Stage.DEPLOY), now=now) == (1, True)
+    assert await ItemQueries(sessions).count(ItemFilter(), now=now, visible_to_unit="gzw") == (0, True)
+    assert await ItemQueries(sessions, count_cap=2).count(ItemFilter(), now=now) == (2, False)

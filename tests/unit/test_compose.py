@@ -240,7 +240,9 @@ def test_dockerfile_runs_duban_as_a_non_root_user_without_test_dependencies() ->
     instructions = _dockerfile_instructions()
     froms = [arg for op, arg in instructions if op == "FROM"]
     assert froms
-    assert all(arg.startswith("python:3.11") for arg in froms)
+    # Python stages, besides the node stage that only installs the pages' assets.
+    assert all(arg.startswith(("python:3.11", "node:")) for arg in froms)
+    assert froms[-1].startswith("python:3.11")
     users = [arg for op, arg in instructions if op == "USER"]
     assert users
     assert users[-1] not in ("root", "0")
@@ -296,3 +298,28 @@ def test_docker_compose_refuses_to_start_without_a_jwt_secret() -> None:
     result = _compose_config({"ACTION_SIGNING_KEY": "a-real-key", "POSTGRES_PASSWORD": "a-real-password"})
     assert result.returncode != 0
     assert "JWT_SECRET" in result.stderr
+
+
+def test_the_image_builds_htmx_from_the_lockfile_into_the_wheel() -> None:
+    dockerfile = DOCKERFILE.read_text(encoding="utf-8")
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
+    # A pinned node stage installs exactly what package-lock.json says (npm ci, never npm install).
+    stage = re.search(r"^FROM (node:[\w.-]+) AS (\w+)$", dockerfile, re.MULTILINE)
+    assert stage is not None
+    assert re.fullmatch(r"node:\d+\.\d+\.\d+-[\w-]+", stage[1])
+    assert "COPY package.json package-lock.json ./" in dockerfile
+    assert re.search(r"^RUN npm ci\b", dockerfile, re.MULTILINE)
+    # The file the Makefile vendors lands where the app serves it, before the wheel is built.
+    made = re.search(r"^\tcp (node_modules/\S+) \$@$", makefile, re.MULTILINE)
+    target = re.search(r"^HTMX := (\S+)$", makefile, re.MULTILINE)
+    assert made is not None
+    assert target is not None
+    copy = f"COPY --from={stage[2]} /assets/{made[1]} {target[1]}"
+    assert copy in dockerfile
+    assert dockerfile.index(copy) < dockerfile.index("RUN pip wheel")
+    assert dockerfile.index("FROM python") > dockerfile.index(stage[0])
+    # The wheel includes it, and the host's own copies never reach the build context.
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"static/vendor/*.js"' in pyproject
+    assert {"node_modules", "pages/static/vendor"} <= set(ignored)
