@@ -48,7 +48,9 @@ CHROMIUM_ARGS = [
 ]
 # Date and time inputs draw in the browser's own locale, which chromium on Linux takes from the
 # environment (with chromium-l10n's zh-CN.pak): 年/月/日 as users here see them, not mm/dd/yyyy.
-CHROMIUM_ENV = {"LANGUAGE": "zh_CN:zh", "LANG": "zh_CN.UTF-8"}
+# LANGUAGE picks the language; LANG stays C.UTF-8, a locale every machine has — a zh_CN.UTF-8 the
+# system has not generated makes chromium read non-ASCII file names (an upload's) as nothing.
+CHROMIUM_ENV = {"LANGUAGE": "zh_CN:zh", "LANG": "C.UTF-8"}
 # The demo users the tests sign in as (all share the demo password).
 USERS = ("sup-zhang", "fgw-li", "czj-wu", "jtj-ma", "leader-wang", "audit-zhao", "admin")
 
