@@ -22,7 +22,7 @@ from temporalio.client import Client
 
 from api import create_app
 from api.auth import issue_token
-from api.items import ACTION_NAMES
+from api.item_actions import ACTION_NAMES
 from store.db import make_engine, make_sessions
 from store.demo_org import DEMO_ORG
 from store.org import OrgDirectory
