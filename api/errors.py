@@ -146,6 +146,10 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+SIGNED_IN_ERRORS = error_responses(401, 403, 422, 503)
+"""What any route behind a role check may answer besides its own errors."""
+
+
 def item_not_found(item_id: str) -> NotFound:
     """The 404 for an item the read model does not know."""
     return NotFound(f"督办事项不存在 / no such item: {item_id}")

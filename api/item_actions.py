@@ -24,7 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
 from activities.workdays import dues_at
-from api.errors import NotFound, error_responses
+from api.errors import SIGNED_IN_ERRORS, NotFound, error_responses
 from api.org_checks import check_units
 from api.permissions import ItemReader, visible_item
 from api.request_log import bind_request
@@ -40,7 +40,7 @@ from domain.vocabulary import ACTION_LABELS
 from ledger.hashing import canonical_json
 from workflows.messages import ActionRequest
 
-router = APIRouter(prefix="/api/items", tags=["items"])
+router = APIRouter(prefix="/api/items", tags=["items"], responses=SIGNED_IN_ERRORS)
 
 ACTION_NAMES = tuple(name for name in ACTIONS if name != "open")
 """The actions `POST /api/items/{item_id}/actions/{action}` takes, in the loop's order."""
@@ -95,7 +95,7 @@ async def visible_state(services: Services, actor: Actor, item_id: str) -> ItemS
 @router.get(
     "/{item_id}/actions",
     summary="可办理的操作 / actions open to the caller",
-    responses=error_responses(401, 403, 404, 422, 503),
+    responses=error_responses(404),
 )
 async def item_actions(item_id: str, actor: ItemReader, services: ServicesDep) -> ItemActions:
     """The actions the caller may take on the item now, by the same rules that decide an action.
@@ -193,7 +193,7 @@ async def perform_action(
     return await _submit(services, actor, item_id, command, action=action, idempotency_key=idempotency_key)
 
 
-ACTION_ERRORS = error_responses(401, 403, 404, 409, 422, 429, 503, 504)
+ACTION_ERRORS = error_responses(404, 409, 429, 504)
 
 
 def _body_parameter(command_type: type[Command]) -> inspect.Parameter:

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response, status
 
 from activities.workdays import dues_at
-from api.errors import InvalidRequest, item_not_found
+from api.errors import SIGNED_IN_ERRORS, InvalidRequest, error_responses, item_not_found
 from api.org_checks import check_leader, check_units
 from api.permissions import Auditor, HistoryReader, ItemReader, Supervisor, unit_scope, visible_item
 from api.request_log import bind_request
@@ -36,8 +36,9 @@ from store.idempotency import KeyClaim
 from store.verification import verify_audit_trail
 from workflows.messages import workflow_id_for
 
-router = APIRouter(prefix="/api/items", tags=["items"])
+router = APIRouter(prefix="/api/items", tags=["items"], responses=SIGNED_IN_ERRORS)
 
+NOT_FOUND = error_responses(404)
 KEY_REUSED = "Idempotency-Key 已用于不同的请求内容 / the key was used with a different request body"
 
 
@@ -131,13 +132,13 @@ async def list_items(
     )
 
 
-@router.get("/{item_id}", summary="事项详情 / one item")
+@router.get("/{item_id}", summary="事项详情 / one item", responses=NOT_FOUND)
 async def get_item(item_id: str, actor: ItemReader, services: ServicesDep) -> ItemPublic:
     """The item's current state: stage, light, units, deadlines, pending steps."""
     return item_public(await visible_item(services, actor, item_id), _now())
 
 
-@router.get("/{item_id}/events", summary="审计事件 / audit events")
+@router.get("/{item_id}/events", summary="审计事件 / audit events", responses=NOT_FOUND)
 async def item_events(item_id: str, actor: HistoryReader, services: ServicesDep) -> list[EventPublic]:
     """The item's audit events in order, each with its hash-chain links (read from the log itself)."""
     _bind_item(item_id)
@@ -147,7 +148,7 @@ async def item_events(item_id: str, actor: HistoryReader, services: ServicesDep)
     return [EventPublic.model_validate(event) for event in events]
 
 
-@router.get("/{item_id}/state", summary="历史状态回放 / state as of an instant")
+@router.get("/{item_id}/state", summary="历史状态回放 / state as of an instant", responses=NOT_FOUND)
 async def item_state_as_of(
     item_id: str,
     actor: HistoryReader,
@@ -162,7 +163,7 @@ async def item_state_as_of(
     return item_public(fold(events, ItemState(id=item_id)), as_of)
 
 
-@router.get("/{item_id}/verify", summary="校验事项审计链 / verify the item's chain")
+@router.get("/{item_id}/verify", summary="校验事项审计链 / verify the item's chain", responses=NOT_FOUND)
 async def verify_item(item_id: str, actor: Auditor, services: ServicesDep) -> ChainReportPublic:
     """Recompute the item's hash chain and compare its workflow with it: ok, or what is wrong first."""
     _bind_item(item_id)

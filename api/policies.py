@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import ConfigDict, Field
 
+from api.errors import SIGNED_IN_ERRORS
 from api.permissions import role_in
 from api.services import ServicesDep
 from domain.ladder import LadderRules
@@ -18,7 +19,7 @@ from domain.people import Actor, Role
 from domain.vocabulary import Category, Priority
 from store.policies import PolicyStore, PolicyVersion
 
-router = APIRouter(prefix="/api/policies", tags=["policies"])
+router = APIRouter(prefix="/api/policies", tags=["policies"], responses=SIGNED_IN_ERRORS)
 
 Admin = Annotated[Actor, Depends(role_in(Role.ADMIN))]
 PolicyReader = Annotated[Actor, Depends(role_in(Role.ADMIN, Role.SUPERVISOR, Role.AUDITOR))]
