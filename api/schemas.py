@@ -102,7 +102,7 @@ class RungRulePublic(BaseModel):
     audience: list[Audience]
 
 
-class PolicyPublic(BaseModel):
+class AppliedPolicyPublic(BaseModel):
     """The escalation policy version the item runs under (recorded at opening)."""
 
     policy_id: str
@@ -162,7 +162,7 @@ class ItemPublic(BaseModel):
     light: Light
     flagged: bool = Field(description="挂牌督办 / some pending step reached the ladder's top")
     overdue: bool
-    policy: PolicyPublic | None
+    policy: AppliedPolicyPublic | None
     ladders: dict[str, LadderPublic]
     deadline: datetime | None
     plan: PlanPublic | None
@@ -214,10 +214,10 @@ def _ladder(ladder: StepLadder) -> LadderPublic:
     )
 
 
-def _policy(policy: AppliedPolicy | None) -> PolicyPublic | None:
+def _policy(policy: AppliedPolicy | None) -> AppliedPolicyPublic | None:
     if policy is None:
         return None
-    return PolicyPublic.model_construct(
+    return AppliedPolicyPublic.model_construct(
         policy_id=policy.policy_id,
         version=policy.version,
         category=policy.category,
