@@ -34,7 +34,7 @@ async def _open_item(site: Site, context: BrowserContext, **overrides: object) -
     return item_id
 
 
-async def test_a_unit_gets_a_403_page_for_another_units_item_in_the_browser(
+async def test_a_unit_gets_a_404_page_for_another_units_item_in_the_browser(
     site: Site, context: BrowserContext
 ) -> None:
     item_id = await _open_item(site, context)
@@ -42,8 +42,9 @@ async def test_a_unit_gets_a_403_page_for_another_units_item_in_the_browser(
     await sign_in(page, site, "jtj-ma")
     response = await page.goto(f"{site.url}/items/{item_id}")
     assert response is not None
-    assert response.status == 403
-    await expect(page.get_by_test_id("error-detail")).to_contain_text("本单位不是该事项的承办单位")
+    # The same page as for an item that does not exist: the unit learns nothing of it.
+    assert response.status == 404
+    await expect(page.get_by_test_id("error-detail")).to_contain_text(f"督办事项不存在 / no such item: {item_id}")
     await expect(page.locator("body")).not_to_contain_text("Traceback")
     await screenshot(page, "forbidden")
 
