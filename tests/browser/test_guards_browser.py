@@ -44,7 +44,8 @@ async def test_a_unit_gets_a_404_page_for_another_units_item_in_the_browser(
     assert response is not None
     # The same page as for an item that does not exist: the unit learns nothing of it.
     assert response.status == 404
-    await expect(page.get_by_test_id("error-detail")).to_contain_text(f"督办事项不存在 / no such item: {item_id}")
+    detail = page.get_by_test_id("error-detail")
+    await expect(detail).to_contain_text(f"督办事项不存在 / no such item: {item_id}")
     await expect(page.locator("body")).not_to_contain_text("Traceback")
     await screenshot(page, "forbidden")
 
