@@ -87,9 +87,8 @@ def actions_for(state: ItemState, actor: Actor, now: datetime) -> list[ActionPub
     ]
 
 
-async def visible_state(services: Services, actor: Actor, item_id: str) -> ItemState:
-    """The item's state if it exists and the actor may see it (404 otherwise)."""
-    return await visible_item(services, actor, item_id)
+visible_state = visible_item
+"""The item's state if it exists and the actor may see it (404 otherwise); the pages use it too."""
 
 
 @router.get(
