@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -38,7 +39,8 @@ class ItemCreate(OpenItem):
     """立项: the body of `POST /api/items`."""
 
 
-class AttachmentPublic(BaseModel):
+@dataclass(frozen=True, slots=True)
+class AttachmentPublic:
     """A document held elsewhere, pinned by its content hash."""
 
     name: str
@@ -46,7 +48,8 @@ class AttachmentPublic(BaseModel):
     uri: str | None = None
 
 
-class AssignmentPublic(BaseModel):
+@dataclass(frozen=True, slots=True)
+class AssignmentPublic:
     """One unit's assignment: its part (lead / co), whether it signed for it or gave it back."""
 
     unit: str
@@ -58,7 +61,8 @@ class AssignmentPublic(BaseModel):
     return_reason: str | None = None
 
 
-class MilestonePublic(BaseModel):
+@dataclass(frozen=True, slots=True)
+class MilestonePublic:
     """A 时间节点 of the plan, done or not."""
 
     name: str
@@ -66,7 +70,8 @@ class MilestonePublic(BaseModel):
     done_at: datetime | None = None
 
 
-class PlanPublic(BaseModel):
+@dataclass(frozen=True, slots=True)
+class PlanPublic:
     """The lead unit's work plan (工作方案) and where its review stands."""
 
     measures: str
@@ -76,7 +81,8 @@ class PlanPublic(BaseModel):
     version: int
 
 
-class ExtensionPublic(BaseModel):
+@dataclass(frozen=True, slots=True)
+class ExtensionPublic:
     """A pending request for a later deadline."""
 
     unit: str
@@ -85,7 +91,8 @@ class ExtensionPublic(BaseModel):
     requested_at: datetime
 
 
-class PendingStepPublic(BaseModel):
+@dataclass(frozen=True, slots=True)
+class PendingStepPublic:
     """A step the item waits for: who must act, by when."""
 
     step: str
@@ -94,7 +101,8 @@ class PendingStepPublic(BaseModel):
     due: datetime | None
 
 
-class RungRulePublic(BaseModel):
+@dataclass(frozen=True, slots=True)
+class RungRulePublic:
     """A rung of the escalation policy: `offset_days` working days from a due instant."""
 
     level: Level
@@ -102,7 +110,8 @@ class RungRulePublic(BaseModel):
     audience: list[Audience]
 
 
-class AppliedPolicyPublic(BaseModel):
+@dataclass(frozen=True, slots=True)
+class AppliedPolicyPublic:
     """The escalation policy version the item runs under (recorded at opening)."""
 
     policy_id: str
@@ -112,7 +121,8 @@ class AppliedPolicyPublic(BaseModel):
     rungs: list[RungRulePublic]
 
 
-class RungPublic(BaseModel):
+@dataclass(frozen=True, slots=True)
+class RungPublic:
     """A rung armed for a waiting step, with the instant it fires."""
 
     level: Level
@@ -121,7 +131,8 @@ class RungPublic(BaseModel):
     audience: list[Audience]
 
 
-class LadderPublic(BaseModel):
+@dataclass(frozen=True, slots=True)
+class LadderPublic:
     """The escalation ladder armed for one waiting step, and the gravest rung reached so far."""
 
     step: str
@@ -187,12 +198,9 @@ class ItemPublic(BaseModel):
 def _plan(plan: Plan | None) -> PlanPublic | None:
     if plan is None:
         return None
-    return PlanPublic.model_construct(
+    return PlanPublic(
         measures=plan.measures,
-        milestones=[
-            MilestonePublic.model_construct(name=m.name, due=m.due, done_at=m.done_at)
-            for m in plan.milestones
-        ],
+        milestones=[MilestonePublic(name=m.name, due=m.due, done_at=m.done_at) for m in plan.milestones],
         status=plan.status,
         submitted_at=plan.submitted_at,
         version=plan.version,
@@ -200,12 +208,11 @@ def _plan(plan: Plan | None) -> PlanPublic | None:
 
 
 def _ladder(ladder: StepLadder) -> LadderPublic:
-    return LadderPublic.model_construct(
+    return LadderPublic(
         step=ladder.step,
         due=ladder.due,
         rungs=[
-            RungPublic.model_construct(level=r.level, at=r.at, rule=r.rule, audience=list(r.audience))
-            for r in ladder.rungs
+            RungPublic(level=r.level, at=r.at, rule=r.rule, audience=list(r.audience)) for r in ladder.rungs
         ],
         policy_id=ladder.policy_id,
         policy_version=ladder.policy_version,
@@ -217,22 +224,20 @@ def _ladder(ladder: StepLadder) -> LadderPublic:
 def _policy(policy: AppliedPolicy | None) -> AppliedPolicyPublic | None:
     if policy is None:
         return None
-    return AppliedPolicyPublic.model_construct(
+    return AppliedPolicyPublic(
         policy_id=policy.policy_id,
         version=policy.version,
         category=policy.category,
         priority=policy.priority,
         rungs=[
-            RungRulePublic.model_construct(
-                level=r.level, offset_days=r.offset_days, audience=list(r.audience)
-            )
+            RungRulePublic(level=r.level, offset_days=r.offset_days, audience=list(r.audience))
             for r in policy.rungs
         ],
     )
 
 
 def _assignment(a: Assignment) -> AssignmentPublic:
-    return AssignmentPublic.model_construct(
+    return AssignmentPublic(
         unit=a.unit,
         part=a.part,
         status=a.status,
@@ -246,7 +251,7 @@ def _assignment(a: Assignment) -> AssignmentPublic:
 def _extension(e: ExtensionRequest | None) -> ExtensionPublic | None:
     if e is None:
         return None
-    return ExtensionPublic.model_construct(
+    return ExtensionPublic(
         unit=e.unit, new_deadline=e.new_deadline, reason=e.reason, requested_at=e.requested_at
     )
 
@@ -267,10 +272,7 @@ def item_public(state: ItemState, now: datetime) -> ItemPublic:
         category=state.category,
         priority=state.priority,
         tags=list(state.tags),
-        attachments=[
-            AttachmentPublic.model_construct(name=a.name, sha256=a.sha256, uri=a.uri)
-            for a in state.attachments
-        ],
+        attachments=[AttachmentPublic(name=a.name, sha256=a.sha256, uri=a.uri) for a in state.attachments],
         supervisor=state.supervisor,
         leader=state.leader,
         lead_unit=state.lead_unit,
@@ -301,10 +303,7 @@ def item_public(state: ItemState, now: datetime) -> ItemPublic:
         closed_at=state.closed_at,
         updated_at=state.updated_at,
         last_seq=state.last_seq,
-        pending=[
-            PendingStepPublic.model_construct(step=p.step, label=p.label, actor=p.actor, due=p.due)
-            for p in pending
-        ],
+        pending=[PendingStepPublic(step=p.step, label=p.label, actor=p.actor, due=p.due) for p in pending],
     )
 
 
