@@ -259,7 +259,8 @@ def _extension(e: ExtensionRequest | None) -> ExtensionPublic | None:
 def item_public(state: ItemState, now: datetime) -> ItemPublic:
     """The public view of `state` at `now` (overdue: some pending step is past its due instant).
 
-    Built without validation (the state was validated when folded): a page builds 50 of them.
+    Built without validation (the state was validated when folded), its parts plain frozen
+    dataclasses: a page builds 50 of them.
     """
     pending = state.pending
     return ItemPublic.model_construct(
