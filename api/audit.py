@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from api.errors import SIGNED_IN_ERRORS
 from api.permissions import Auditor
 from api.schemas import ChainReportPublic, EventPublic, PageOffset
 from api.services import ServicesDep
@@ -16,7 +17,7 @@ from store.audit_trail import AuditTrail
 from store.verification import verify_audit_trail
 from telemetry.api_metrics import LAST_VERIFICATION
 
-router = APIRouter(prefix="/api/audit", tags=["audit"])
+router = APIRouter(prefix="/api/audit", tags=["audit"], responses=SIGNED_IN_ERRORS)
 
 
 class ActorEventsQuery(BaseModel):

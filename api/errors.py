@@ -9,6 +9,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -89,6 +90,60 @@ class IdempotencyKeyReused(ApiError):
     status_code = 422
 
 
+class ErrorBody(BaseModel):
+    """Every error answer: `detail`, one line a person can act on (Chinese first, then English)."""
+
+    detail: str = Field(description="原因 / why the request was not done")
+
+
+class FieldError(BaseModel):
+    """One field the request's schema refused: where (`loc`, e.g. ["body", "percent"]) and why."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorBody(ErrorBody):
+    """A 422: `detail` sums it up; `errors` lists the fields the schema refused (empty when the
+    content was refused for another reason, e.g. a date in the past or a reused Idempotency-Key)."""
+
+    errors: list[FieldError] = Field(default_factory=list)
+
+
+_RETRY_AFTER = {
+    "Retry-After": {"description": "秒 / seconds to wait before retrying", "schema": {"type": "integer"}}
+}
+ERROR_MEANINGS: dict[int, str] = {
+    401: "未登录或令牌无效 / no valid bearer token",
+    403: "角色或单位无权 / the caller's role or unit may not do this",
+    404: "不存在，或调用者无权查看 / not found, or not visible to the caller (a unit asking for another "
+    "unit's item gets 404, never 403, so existence is not revealed)",
+    409: "事项当前不在等待该操作 / the item is not waiting for this now (the detail says what it waits for)",
+    422: "请求内容有误 / the request's content is invalid",
+    429: "该事项同时处理的操作过多 / too many actions on the item at once; retry after Retry-After",
+    503: "数据库或督办引擎暂不可用，未做任何改动 / the database or workflow engine is unavailable; "
+    "nothing was done; retry after Retry-After",
+    504: "督办引擎未及时确认，操作可能稍后生效 / not confirmed in time; retry with the same Idempotency-Key",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI `responses` for these error statuses, each with the body the handlers here send."""
+    return {
+        code: {
+            "model": ValidationErrorBody if code == 422 else ErrorBody,
+            "description": ERROR_MEANINGS[code],
+            **({"headers": _RETRY_AFTER} if code in {429, 503} else {}),
+        }
+        for code in codes
+    }
+
+
+SIGNED_IN_ERRORS = error_responses(401, 403, 422, 503)
+"""What any route behind a role check may answer besides its own errors."""
+
+
 def item_not_found(item_id: str) -> NotFound:
     """The 404 for an item the read model does not know."""
     return NotFound(f"督办事项不存在 / no such item: {item_id}")
@@ -100,6 +155,8 @@ def _json(status: int, detail: str, retry_after: int | None = None, **extra: Any
         retry_after = retry_after or RETRY_AFTER_SECONDS
     if retry_after is not None:
         headers["Retry-After"] = str(retry_after)
+    if status == 422:
+        extra.setdefault("errors", [])  # every 422 has the shape ValidationErrorBody documents
     return JSONResponse({"detail": detail, **extra}, status_code=status, headers=headers)
 
 

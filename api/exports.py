@@ -20,6 +20,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from openpyxl import Workbook
 
+from api.errors import SIGNED_IN_ERRORS
 from api.permissions import ItemReader, unit_scope
 from api.schemas import ItemFilterQuery, ItemPublic, item_public
 from api.services import Services, ServicesDep
@@ -27,7 +28,7 @@ from domain.instants import CHINA
 from domain.stages import Light
 from domain.vocabulary import CATEGORY_LABELS, PRIORITY_LABELS, SOURCE_LABELS
 
-router = APIRouter(prefix="/api/items", tags=["items"])
+router = APIRouter(prefix="/api/items", tags=["items"], responses=SIGNED_IN_ERRORS)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FILE_NAME = "督办台账.xlsx"

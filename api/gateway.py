@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable
-from typing import Any
 
 from temporalio.client import (
     Client,
@@ -18,6 +17,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import EngineBusy, EngineTimeout, IdempotencyKeyReused, item_not_found
+from domain.commands import OpenItem
 from domain.dues import ComputedDues
 from domain.people import Actor
 from domain.refusals import CommandRefused
@@ -38,9 +38,7 @@ class ItemGateway:
         self._timeout = timeout
         self._key = key
 
-    async def open(
-        self, item_id: str, actor: Actor, body: dict[str, Any], dues: ComputedDues
-    ) -> ActionResult:
+    async def open(self, item_id: str, actor: Actor, body: OpenItem, dues: ComputedDues) -> ActionResult:
         """Start the item's workflow if needed and perform `open` on it, in one call.
 
         Raises CommandRefused when the workflow refuses (already opened: conflict).

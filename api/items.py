@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, Path, Query, Response, status
-from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
+from fastapi import APIRouter, Header, Query, Response, status
 
-from adapters.workdays import dues_at
-from api.errors import NotFound, item_not_found
+from api.errors import SIGNED_IN_ERRORS, error_responses, item_not_found
 from api.opening import open_one
-from api.org_checks import check_units
-from api.permissions import Auditor, HistoryReader, ItemReader, Supervisor, require_visible, unit_scope
+from api.permissions import Auditor, HistoryReader, ItemReader, Supervisor, unit_scope, visible_item
 from api.request_log import bind_request
 from api.schemas import (
     ChainReportPublic,
@@ -25,21 +20,17 @@ from api.schemas import (
     ItemPublic,
     item_public,
 )
-from api.services import Services, ServicesDep
+from api.services import ServicesDep
 from audit.splits import workflow_split
-from domain.commands import ACTIONS, Command, Reassign
 from domain.fold import fold
 from domain.instants import InputInstant
-from domain.people import Actor
-from domain.refusals import CommandRefused, conflict
-from domain.state import ItemState, describe_waiting
-from ledger.hashing import canonical_json
+from domain.state import ItemState
 from store.verification import verify_audit_trail
-from workflows.messages import ActionRequest, workflow_id_for
+from workflows.messages import workflow_id_for
 
-router = APIRouter(prefix="/api/items", tags=["items"])
+router = APIRouter(prefix="/api/items", tags=["items"], responses=SIGNED_IN_ERRORS)
 
-ACTION_NAMES = tuple(name for name in ACTIONS if name != "open")
+NOT_FOUND = error_responses(404)
 
 
 def _now() -> datetime:
@@ -48,32 +39,6 @@ def _now() -> datetime:
 
 def _bind_item(item_id: str) -> None:
     bind_request(item_id=item_id, workflow_id=workflow_id_for(item_id))
-
-
-async def _visible_item(services: Services, actor: Actor, item_id: str) -> ItemState:
-    """The item's state if it exists (404) and the actor may see it (403)."""
-    _bind_item(item_id)
-    state = await services.items.get(item_id)
-    if state is None:
-        raise item_not_found(item_id)
-    require_visible(actor, state)
-    return state
-
-
-def _command_type(action: str) -> type[Command]:
-    command_type = ACTIONS.get(action)
-    if command_type is None or action == "open":
-        valid = ", ".join(ACTION_NAMES)
-        raise NotFound(f"未知操作 {action}；可用的操作 / unknown action; valid actions: {valid}")
-    return command_type
-
-
-def _parsed(command_type: type[Command], body: dict[str, Any]) -> Command:
-    try:
-        return command_type.model_validate(body)
-    except ValidationError as error:
-        errors = [{**e, "loc": ("body", *e["loc"])} for e in error.errors(include_url=False)]
-        raise RequestValidationError(errors, body=body) from error
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="立项 / open an item")
@@ -112,60 +77,13 @@ async def list_items(
     )
 
 
-@router.get("/{item_id}", summary="事项详情 / one item")
+@router.get("/{item_id}", summary="事项详情 / one item", responses=NOT_FOUND)
 async def get_item(item_id: str, actor: ItemReader, services: ServicesDep) -> ItemPublic:
     """The item's current state: stage, light, units, deadlines, pending steps."""
-    return item_public(await _visible_item(services, actor, item_id), _now())
+    return item_public(await visible_item(services, actor, item_id), _now())
 
 
-@router.post("/{item_id}/actions/{action}", summary="办理 / perform an action")
-async def perform_action(
-    item_id: str,
-    action: Annotated[str, Path(description="one of: " + ", ".join(ACTION_NAMES))],
-    actor: ItemReader,
-    services: ServicesDep,
-    *,
-    body: Annotated[dict[str, Any] | None, Body()] = None,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            max_length=200,
-            description="重试时携带同一键，得到第一次请求的真实结果 / send the same key on a retry "
-            "(e.g. after a 504) to get the first attempt's real outcome instead of acting twice; "
-            "honoured for the item's current workflow run",
-        ),
-    ] = None,
-) -> ItemPublic:
-    """Perform `action` with its body; 200 with the new state.
-
-    403 role or unit not allowed · 404 unknown item or action · 409 the item is not waiting for
-    this action (the detail says what it waits for) · 422 malformed body, or an Idempotency-Key
-    reused for another action · 429 too many actions on the item at once (Retry-After) · 504 not
-    confirmed in time (retry with the same Idempotency-Key). A refusal writes no event.
-    """
-    bind_request(action=action)
-    command_type = _command_type(action)
-    state = await _visible_item(services, actor, item_id)
-    if not state.stage.is_open:
-        raise CommandRefused(conflict(describe_waiting(state)))
-    command = _parsed(command_type, body or {})
-    if isinstance(command, Reassign):
-        await check_units(services.org, [command.lead_unit, *command.co_units])
-    fields = command.model_dump(mode="json")
-    request = ActionRequest(
-        action=action,
-        actor=actor,
-        body=fields,
-        dues=dues_at(_now()),
-        fingerprint=hashlib.sha256(canonical_json({"action": action, "body": fields})).hexdigest(),
-    )
-    # Scoped to the caller: another user's key never names this user's update.
-    update_id = f"{actor.id}/{idempotency_key}" if idempotency_key else None
-    result = await services.gateway.act(item_id, request, update_id)
-    return item_public(result.state, _now())
-
-
-@router.get("/{item_id}/events", summary="审计事件 / audit events")
+@router.get("/{item_id}/events", summary="审计事件 / audit events", responses=NOT_FOUND)
 async def item_events(item_id: str, actor: HistoryReader, services: ServicesDep) -> list[EventPublic]:
     """The item's audit events in order, each with its hash-chain links (read from the log itself)."""
     _bind_item(item_id)
@@ -175,7 +93,7 @@ async def item_events(item_id: str, actor: HistoryReader, services: ServicesDep)
     return [EventPublic.model_validate(event) for event in events]
 
 
-@router.get("/{item_id}/state", summary="历史状态回放 / state as of an instant")
+@router.get("/{item_id}/state", summary="历史状态回放 / state as of an instant", responses=NOT_FOUND)
 async def item_state_as_of(
     item_id: str,
     actor: HistoryReader,
@@ -185,12 +103,12 @@ async def item_state_as_of(
     ],
 ) -> ItemPublic:
     """The state replayed from the events that occurred at or before `as_of`."""
-    await _visible_item(services, actor, item_id)
+    await visible_item(services, actor, item_id)
     events = await services.events.read(item_id, until=as_of)
     return item_public(fold(events, ItemState(id=item_id)), as_of)
 
 
-@router.get("/{item_id}/verify", summary="校验事项审计链 / verify the item's chain")
+@router.get("/{item_id}/verify", summary="校验事项审计链 / verify the item's chain", responses=NOT_FOUND)
 async def verify_item(item_id: str, actor: Auditor, services: ServicesDep) -> ChainReportPublic:
     """Recompute the item's hash chain and compare its workflow with it: ok, or what is wrong first."""
     _bind_item(item_id)

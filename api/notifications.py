@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import CurrentUser
-from api.errors import NotFound
+from api.errors import NotFound, error_responses
 from api.schemas import PageOffset, RowId
 from api.services import ServicesDep
 from store.inbox import Inbox, InboxEntry
@@ -58,7 +58,9 @@ class ReadAll(BaseModel):
     marked: int
 
 
-router = APIRouter(prefix="/api/me/notifications", tags=["notifications"])
+router = APIRouter(
+    prefix="/api/me/notifications", tags=["notifications"], responses=error_responses(401, 422, 503)
+)
 
 
 def _inbox(services: ServicesDep) -> Inbox:
@@ -93,7 +95,7 @@ async def read_all(user: CurrentUser, inbox: InboxDep) -> ReadAll:
     return ReadAll(marked=await inbox.mark_all_read(user.id, datetime.now(UTC)))
 
 
-@router.post("/{notification_id}/read", summary="标为已读 / mark read")
+@router.post("/{notification_id}/read", summary="标为已读 / mark read", responses=error_responses(404))
 async def read_one(
     notification_id: Annotated[RowId, Path()], user: CurrentUser, inbox: InboxDep
 ) -> NotificationPublic:

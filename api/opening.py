@@ -97,7 +97,7 @@ async def open_one(
         item_id = str(uuid.uuid4())
     _bind_item(item_id)
     try:
-        result = await services.gateway.open(item_id, actor, body.model_dump(mode="json"), dues)
+        result = await services.gateway.open(item_id, actor, body, dues)
     except CommandRefused as refused:
         # Two requests with one key raced: the loser answers with the winner's item.
         existing = await services.items.get(item_id) if idempotency_key else None

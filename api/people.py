@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.auth import CurrentUser
+from api.errors import error_responses
 from api.schemas import UserPublic
 
-router = APIRouter(prefix="/api", tags=["people"])
+router = APIRouter(prefix="/api", tags=["people"], responses=error_responses(401, 422, 503))
 
 
 @router.get("/me", summary="当前用户 / the signed-in user")

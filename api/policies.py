@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.workdays import ChinaWorkdays
 from api.assessment import query_period
-from api.errors import NotFound
+from api.errors import SIGNED_IN_ERRORS, NotFound
 from api.permissions import role_in
 from api.services import Services, ServicesDep
 from domain.escalation_whatif import LevelCount, count_levels, replay_item
@@ -26,7 +26,7 @@ from domain.vocabulary import Category, Priority
 from store.policies import PolicyStore, PolicyVersion
 from store.statistics import item_histories
 
-router = APIRouter(prefix="/api/policies", tags=["policies"])
+router = APIRouter(prefix="/api/policies", tags=["policies"], responses=SIGNED_IN_ERRORS)
 
 Admin = Annotated[Actor, Depends(role_in(Role.ADMIN))]
 PolicyReader = Annotated[Actor, Depends(role_in(Role.ADMIN, Role.SUPERVISOR, Role.AUDITOR))]

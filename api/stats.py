@@ -15,6 +15,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from activities.figures import Computed, compute_figures
+from api.errors import SIGNED_IN_ERRORS
 from api.permissions import ItemReader, unit_scope
 from api.services import Services, ServicesDep
 from domain.instants import CHINA
@@ -28,7 +29,7 @@ from domain.statistics import (
     Period,
 )
 
-router = APIRouter(prefix="/api/stats", tags=["statistics"])
+router = APIRouter(prefix="/api/stats", tags=["statistics"], responses=SIGNED_IN_ERRORS)
 
 GROUP_LABELS = {
     GroupBy.UNIT: "承办单位 / unit",

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from domain import access
 from domain import commands as cmd
 from domain import events as ev
 from domain.dues import ComputedDues
@@ -35,18 +36,11 @@ class Context(BaseModel):
 
 
 def _role(ctx: Context, *roles: Role) -> Refusal | None:
-    if ctx.actor.role in roles:
-        return None
-    allowed = "、".join(r.value for r in roles)
-    return forbidden(
-        f"此操作仅限 {allowed}，当前用户角色为 {ctx.actor.role.value} / only {allowed} may do this"
-    )
+    return access.role_refusal(ctx.actor, *roles)
 
 
 def _own_unit(state: ItemState, ctx: Context) -> Refusal | None:
-    if ctx.actor.unit in state.assignments:
-        return None
-    return forbidden("本单位不是该事项的承办单位 / your unit is not assigned to this item")
+    return access.own_unit_refusal(ctx.actor, state)
 
 
 def _lead_unit(state: ItemState, ctx: Context) -> Refusal | None:
@@ -424,12 +418,9 @@ _DECIDERS: dict[type[cmd.Command], Callable[[ItemState, Any, Context], Decision]
 def decide(state: ItemState, command: cmd.Command, ctx: Context) -> Decision:
     """The events a command produces on this state, or why it is refused."""
     if not isinstance(command, cmd.OpenItem):
-        if not state.opened:
-            return conflict("事项尚未立项 / the item has not been opened")
-        if not state.stage.is_open:
-            return conflict(describe_waiting(state))
-        if ctx.actor.role is Role.AUDITOR:
-            return forbidden("审计角色只读 / auditors have read-only access")
+        refusal = access.open_item_refusal(state) or access.read_only_refusal(ctx.actor)
+        if refusal is not None:
+            return refusal
     # Subclasses (the API's request schemas) are decided as the command they extend.
     decider = next(_DECIDERS[t] for t in type(command).__mro__ if t in _DECIDERS)
     return decider(state, command, ctx)

@@ -12,9 +12,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 
-from api import items as item_routes
 from api.errors import REFUSAL_STATUS, NotFound
-from api.item_actions import actions_for, visible_state
+from api.item_actions import actions_for, perform_action, visible_state
 from api.permissions import HistoryReader
 from api.services import ServicesDep
 from domain.commands import ACTIONS
@@ -145,7 +144,7 @@ async def act(
     typed_lists = {name: [str(v) for v in form.getlist(name)] for name in ("milestone_name", "milestone_due")}
     key = str(form.get("idempotency_key") or "") or None
     try:
-        await item_routes.perform_action(
+        await perform_action(
             item_id, action, actor, services, body=action_body(action, form), idempotency_key=key
         )
     except CommandRefused as refused:

@@ -47,6 +47,9 @@ CONTINUE_AS_NEW = "continue-as-new"
 
 
 def _parse(request: ActionRequest) -> Command | Refusal:
+    """The request's typed command; a body that did not parse (sent around the API) is refused."""
+    if (command := request.command()) is not None:
+        return command
     command_type = ACTIONS.get(request.action)
     if command_type is None:
         return invalid(f"未知操作 {request.action} / unknown action")

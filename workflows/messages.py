@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError, model_validator
 from temporalio.common import RetryPolicy
 
+from domain.commands import ACTIONS, Command
 from domain.dues import ComputedDues
 from domain.events import RecordedEvent
 from domain.ladder import Audience as Audience  # noqa: PLC0414 — explicit re-export for the notify seam
@@ -43,19 +44,50 @@ class ItemStart(BaseModel):
 class ActionRequest(BaseModel):
     """A person's action on an item, as the API hands it to the workflow.
 
-    `body` is the action's command fields (validated against `domain.commands.ACTIONS`);
-    `dues` are the instants computed outside the workflow for this action.
+    `body` is the action's typed command (`domain.commands.ACTIONS[action]`), parsed once at the
+    API's edge. On the wire it is the command's fields, the same JSON the request carried when
+    `body` was a plain dict, so recorded histories and signatures read the same. A body that does
+    not parse as its action's command (only a caller bypassing the API sends one) stays a dict,
+    which the workflow refuses as malformed. `dues` are the instants computed outside the
+    workflow for this action.
     """
 
     model_config = ConfigDict(frozen=True)
 
     action: str
     actor: Actor
-    body: dict[str, Any] = Field(default_factory=dict)
+    body: dict[str, Any] | SerializeAsAny[Command] = Field(default_factory=dict)
     dues: ComputedDues = ComputedDues()
     # What the client asked, hashed: a retry under the same Idempotency-Key must ask the same.
     fingerprint: str = ""
     signature: str = ""  # the API's (workflows/signing.py); the worker refuses a request without it
+
+    @model_validator(mode="before")
+    @classmethod
+    def _typed_body(cls, data: Any) -> Any:
+        """Parse a dict body (as it arrives from the wire) into its action's command when it can."""
+        if not isinstance(data, dict) or not isinstance(data.get("body"), dict):
+            return data
+        command_type = ACTIONS.get(str(data.get("action")))
+        if command_type is None:
+            return data
+        try:
+            return {**data, "body": command_type.model_validate(data["body"])}
+        except ValidationError:
+            return data
+
+    @model_validator(mode="after")
+    def _body_fits_action(self) -> ActionRequest:
+        command_type = ACTIONS.get(self.action)
+        if isinstance(self.body, Command) and (
+            command_type is None or not isinstance(self.body, command_type)
+        ):
+            raise ValueError(f"{type(self.body).__name__} is not the command of action {self.action}")
+        return self
+
+    def command(self) -> Command | None:
+        """The typed command, or None when the body did not parse as the action's command."""
+        return self.body if isinstance(self.body, Command) else None
 
 
 class ActionResult(BaseModel):

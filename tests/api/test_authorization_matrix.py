@@ -5,7 +5,8 @@ role is, which stage each action belongs to, and the API contract. Every cell ru
 real app over HTTP, a real worker on the Temporal dev server and a real database:
 
 - `ACTIONS`: each action of `domain.commands.ACTIONS` × each actor (role and relation to the
-  item) → 200 allowed, 403 the role or relation may not, 409 the actor may but not now. An
+  item) → 200 allowed, 403 the role or relation may not, 404 a unit not on the item (it may not
+  see it, so it is answered as if the item did not exist), 409 the actor may but not now. An
   action is tried where it is stage-valid, so the cell tests the role and relation alone, and
   again out of stage, so the table also shows that role is checked before stage.
 - `OPENING`: `POST /api/items` × each actor.
@@ -77,7 +78,7 @@ OK = 200  # allowed
 NEW = 201  # allowed, and created
 NO = 403  # the role, or the actor's relation to the item, does not allow it
 NOW = 409  # the actor may, but the item is not waiting for it (the stage, or the step)
-GONE = 404  # another user's notice: answered as if it did not exist
+GONE = 404  # not the caller's to see (another unit's item, another's notice): as if it did not exist
 
 
 def _later(days: int) -> str:
@@ -173,45 +174,45 @@ ACTIONS: list[ActionRow] = [
     #                                                 supervisor  units             leaders
     #   action               scene                    open  other lead  co    unrel item  other audit admin
     # 研究部署 deploy
-    row("sign_for",          Scene.DEPLOY,            NO,   NO,   OK,   OK,   NO,   NO,   NO,   NO,   NO),
-    row("return",            Scene.DEPLOY,            NO,   NO,   OK,   OK,   NO,   NO,   NO,   NO,   NO),
-    row("reassign",          Scene.RETURNED,          OK,   OK,   NO,   NO,   NO,   NO,   NO,   NO,   NO),
-    row("submit_plan",       Scene.SIGNED,            NO,   NO,   OK,   NO,   NO,   NO,   NO,   NO,   NO),
-    row("approve_plan",      Scene.PLAN_SUBMITTED,    OK,   OK,   NO,   NO,   NO,   NO,   NO,   NO,   NO),
-    row("reject_plan",       Scene.PLAN_SUBMITTED,    OK,   OK,   NO,   NO,   NO,   NO,   NO,   NO,   NO),
+    row("sign_for",          Scene.DEPLOY,            NO,   NO,   OK,   OK,   GONE, NO,   NO,   NO,   NO),
+    row("return",            Scene.DEPLOY,            NO,   NO,   OK,   OK,   GONE, NO,   NO,   NO,   NO),
+    row("reassign",          Scene.RETURNED,          OK,   OK,   NO,   NO,   GONE, NO,   NO,   NO,   NO),
+    row("submit_plan",       Scene.SIGNED,            NO,   NO,   OK,   NO,   GONE, NO,   NO,   NO,   NO),
+    row("approve_plan",      Scene.PLAN_SUBMITTED,    OK,   OK,   NO,   NO,   GONE, NO,   NO,   NO,   NO),
+    row("reject_plan",       Scene.PLAN_SUBMITTED,    OK,   OK,   NO,   NO,   GONE, NO,   NO,   NO,   NO),
     # 狠抓落实 implement
-    row("report_progress",   Scene.IMPLEMENT,         NO,   NO,   OK,   OK,   NO,   NO,   NO,   NO,   NO),
-    row("request_extension", Scene.IMPLEMENT,         NO,   NO,   OK,   NO,   NO,   NO,   NO,   NO,   NO),
-    row("decide_extension",  Scene.EXTENSION_ASKED,   OK,   OK,   NO,   NO,   NO,   NO,   NO,   NO,   NO),
-    row("claim_completion",  Scene.IMPLEMENT,         NO,   NO,   OK,   NO,   NO,   NO,   NO,   NO,   NO),
+    row("report_progress",   Scene.IMPLEMENT,         NO,   NO,   OK,   OK,   GONE, NO,   NO,   NO,   NO),
+    row("request_extension", Scene.IMPLEMENT,         NO,   NO,   OK,   NO,   GONE, NO,   NO,   NO,   NO),
+    row("decide_extension",  Scene.EXTENSION_ASKED,   OK,   OK,   NO,   NO,   GONE, NO,   NO,   NO,   NO),
+    row("claim_completion",  Scene.IMPLEMENT,         NO,   NO,   OK,   NO,   GONE, NO,   NO,   NO,   NO),
     # 督促检查 inspect, 及时报告 report, 跟踪问效 evaluate
-    row("inspect",           Scene.INSPECT,           OK,   OK,   NO,   NO,   NO,   NO,   NO,   NO,   NO),
-    row("submit_report",     Scene.REPORT,            OK,   OK,   NO,   NO,   NO,   NO,   NO,   NO,   NO),
-    row("sign_off",          Scene.REPORT_SUBMITTED,  NO,   NO,   NO,   NO,   NO,   OK,   NO,   NO,   NO),
-    row("evaluate",          Scene.EVALUATE,          OK,   OK,   NO,   NO,   NO,   NO,   NO,   NO,   NO),
+    row("inspect",           Scene.INSPECT,           OK,   OK,   NO,   NO,   GONE, NO,   NO,   NO,   NO),
+    row("submit_report",     Scene.REPORT,            OK,   OK,   NO,   NO,   GONE, NO,   NO,   NO,   NO),
+    row("sign_off",          Scene.REPORT_SUBMITTED,  NO,   NO,   NO,   NO,   GONE, OK,   NO,   NO,   NO),
+    row("evaluate",          Scene.EVALUATE,          OK,   OK,   NO,   NO,   GONE, NO,   NO,   NO,   NO),
     # any open stage; a leader's comment is a 批示, and any leader may give one
-    row("urge",              Scene.IMPLEMENT,         OK,   OK,   NO,   NO,   NO,   NO,   NO,   NO,   NO),
-    row("comment",           Scene.IMPLEMENT,         OK,   OK,   OK,   OK,   NO,   OK,   OK,   NO,   NO),
-    row("cancel",            Scene.IMPLEMENT,         OK,   OK,   NO,   NO,   NO,   NO,   NO,   NO,   NO),
+    row("urge",              Scene.IMPLEMENT,         OK,   OK,   NO,   NO,   GONE, NO,   NO,   NO,   NO),
+    row("comment",           Scene.IMPLEMENT,         OK,   OK,   OK,   OK,   GONE, OK,   OK,   NO,   NO),
+    row("cancel",            Scene.IMPLEMENT,         OK,   OK,   NO,   NO,   GONE, NO,   NO,   NO,   NO),
     # Out of stage: whoever may act answers 409 saying what the item waits for; the rest still 403.
-    row("sign_for",          Scene.IMPLEMENT,         NO,   NO,   NOW,  NOW,  NO,   NO,   NO,   NO,   NO),
-    row("return",            Scene.IMPLEMENT,         NO,   NO,   NOW,  NOW,  NO,   NO,   NO,   NO,   NO),
-    row("reassign",          Scene.IMPLEMENT,         NOW,  NOW,  NO,   NO,   NO,   NO,   NO,   NO,   NO),
-    row("submit_plan",       Scene.IMPLEMENT,         NO,   NO,   NOW,  NO,   NO,   NO,   NO,   NO,   NO),
-    row("approve_plan",      Scene.IMPLEMENT,         NOW,  NOW,  NO,   NO,   NO,   NO,   NO,   NO,   NO),
-    row("reject_plan",       Scene.IMPLEMENT,         NOW,  NOW,  NO,   NO,   NO,   NO,   NO,   NO,   NO),
-    row("report_progress",   Scene.DEPLOY,            NO,   NO,   NOW,  NOW,  NO,   NO,   NO,   NO,   NO),
-    row("request_extension", Scene.DEPLOY,            NO,   NO,   NOW,  NO,   NO,   NO,   NO,   NO,   NO),
-    row("decide_extension",  Scene.IMPLEMENT,         NOW,  NOW,  NO,   NO,   NO,   NO,   NO,   NO,   NO),
-    row("claim_completion",  Scene.DEPLOY,            NO,   NO,   NOW,  NO,   NO,   NO,   NO,   NO,   NO),
-    row("inspect",           Scene.IMPLEMENT,         NOW,  NOW,  NO,   NO,   NO,   NO,   NO,   NO,   NO),
-    row("submit_report",     Scene.INSPECT,           NOW,  NOW,  NO,   NO,   NO,   NO,   NO,   NO,   NO),
-    row("sign_off",          Scene.REPORT,            NO,   NO,   NO,   NO,   NO,   NOW,  NO,   NO,   NO),
-    row("evaluate",          Scene.REPORT,            NOW,  NOW,  NO,   NO,   NO,   NO,   NO,   NO,   NO),
+    row("sign_for",          Scene.IMPLEMENT,         NO,   NO,   NOW,  NOW,  GONE, NO,   NO,   NO,   NO),
+    row("return",            Scene.IMPLEMENT,         NO,   NO,   NOW,  NOW,  GONE, NO,   NO,   NO,   NO),
+    row("reassign",          Scene.IMPLEMENT,         NOW,  NOW,  NO,   NO,   GONE, NO,   NO,   NO,   NO),
+    row("submit_plan",       Scene.IMPLEMENT,         NO,   NO,   NOW,  NO,   GONE, NO,   NO,   NO,   NO),
+    row("approve_plan",      Scene.IMPLEMENT,         NOW,  NOW,  NO,   NO,   GONE, NO,   NO,   NO,   NO),
+    row("reject_plan",       Scene.IMPLEMENT,         NOW,  NOW,  NO,   NO,   GONE, NO,   NO,   NO,   NO),
+    row("report_progress",   Scene.DEPLOY,            NO,   NO,   NOW,  NOW,  GONE, NO,   NO,   NO,   NO),
+    row("request_extension", Scene.DEPLOY,            NO,   NO,   NOW,  NO,   GONE, NO,   NO,   NO,   NO),
+    row("decide_extension",  Scene.IMPLEMENT,         NOW,  NOW,  NO,   NO,   GONE, NO,   NO,   NO,   NO),
+    row("claim_completion",  Scene.DEPLOY,            NO,   NO,   NOW,  NO,   GONE, NO,   NO,   NO,   NO),
+    row("inspect",           Scene.IMPLEMENT,         NOW,  NOW,  NO,   NO,   GONE, NO,   NO,   NO,   NO),
+    row("submit_report",     Scene.INSPECT,           NOW,  NOW,  NO,   NO,   GONE, NO,   NO,   NO,   NO),
+    row("sign_off",          Scene.REPORT,            NO,   NO,   NO,   NO,   GONE, NOW,  NO,   NO,   NO),
+    row("evaluate",          Scene.REPORT,            NOW,  NOW,  NO,   NO,   GONE, NO,   NO,   NO,   NO),
     # A closed item takes no action: 409 to everyone who may see it, before any role is asked.
-    row("urge",              Scene.CLOSED,            NOW,  NOW,  NOW,  NOW,  NO,   NOW,  NOW,  NOW,  NO),
-    row("comment",           Scene.CLOSED,            NOW,  NOW,  NOW,  NOW,  NO,   NOW,  NOW,  NOW,  NO),
-    row("cancel",            Scene.CLOSED,            NOW,  NOW,  NOW,  NOW,  NO,   NOW,  NOW,  NOW,  NO),
+    row("urge",              Scene.CLOSED,            NOW,  NOW,  NOW,  NOW,  GONE, NOW,  NOW,  NOW,  NO),
+    row("comment",           Scene.CLOSED,            NOW,  NOW,  NOW,  NOW,  GONE, NOW,  NOW,  NOW,  NO),
+    row("cancel",            Scene.CLOSED,            NOW,  NOW,  NOW,  NOW,  GONE, NOW,  NOW,  NOW,  NO),
 ]
 
 # POST /api/items: any supervisor opens; nobody else does.
@@ -223,7 +224,9 @@ READS: dict[str, tuple[int, ...]] = {
     #                                            open  other lead  co    unrel item  other audit admin
     "GET /api/items":                           (OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   NO),
     "GET /api/items?unit=fgw":                  (OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   NO),
-    "GET /api/items/{item}":                    (OK,   OK,   OK,   OK,   NO,   OK,   OK,   OK,   NO),
+    # an item the unit may not see is answered as if it did not exist (404, never 403)
+    "GET /api/items/{item}":                    (OK,   OK,   OK,   OK,   GONE, OK,   OK,   OK,   NO),
+    "GET /api/items/{item}/actions":            (OK,   OK,   OK,   OK,   GONE, OK,   OK,   OK,   NO),
     "GET /api/items/{item}/events":             (OK,   OK,   NO,   NO,   NO,   NO,   NO,   OK,   NO),
     "GET /api/items/{item}/state?as_of={now}":  (OK,   OK,   NO,   NO,   NO,   NO,   NO,   OK,   NO),
     "GET /api/items/{item}/verify":             (NO,   NO,   NO,   NO,   NO,   NO,   NO,   OK,   NO),
@@ -425,11 +428,16 @@ async def test_a_unit_reassigned_away_loses_the_item_and_the_unit_named_instead_
     log = EventLog(api.sessions)
     before = await log.read(item_id)
 
-    assert (await api.get(f"/api/items/{item_id}", CO_UNIT)).status_code == NO
+    hidden = await api.get(f"/api/items/{item_id}", CO_UNIT)
+    unknown = await api.get(f"/api/items/{item_id}0", CO_UNIT)
+    # Word for word the answer for an item that does not exist: the unit learns nothing of it.
+    no_such = "督办事项不存在 / no such item: "
+    assert (hidden.status_code, hidden.json()["detail"]) == (GONE, no_such + item_id)
+    assert (unknown.status_code, unknown.json()["detail"]) == (GONE, no_such + item_id + "0")
     listed = (await api.get("/api/items", CO_UNIT, params={"limit": 200})).json()["items"]
     assert item_id not in {item["id"] for item in listed}
     for action in ("comment", "sign_for", "return"):
-        assert (await api.act(item_id, action, CO_UNIT, BODIES[action])).status_code == NO, action
+        assert (await api.act(item_id, action, CO_UNIT, BODIES[action])).status_code == GONE, action
     assert await log.read(item_id) == before
 
     assert (await api.get(f"/api/items/{item_id}", NEW_CO_UNIT)).status_code == OK

@@ -23,12 +23,13 @@ async def test_each_role_is_offered_only_what_the_item_waits_for_from_it(api: Ap
     assert "sign_for" in await _actions(api, item["id"], CO)
 
 
-async def test_labels_are_chinese_and_another_units_item_is_forbidden(api: Api) -> None:
+async def test_labels_are_chinese_and_another_units_item_is_not_found(api: Api) -> None:
     item = await api.open()
     body = (await api.get(f"/api/items/{item['id']}/actions", LEAD)).json()
     assert body["actions"][0] == {"action": "sign_for", "label": "签收"}
     assert body["stage"] == "deploy"
-    assert (await api.get(f"/api/items/{item['id']}/actions", OTHER_UNIT)).status_code == 403
+    # Another unit's item is answered as if it did not exist: its existence is not revealed.
+    assert (await api.get(f"/api/items/{item['id']}/actions", OTHER_UNIT)).status_code == 404
     assert (await api.get("/api/items/no-such-item/actions", SUPERVISOR)).status_code == 404
 
 

@@ -27,11 +27,11 @@ async def test_a_unit_may_not_do_the_supervisors_work(api: Api) -> None:
     assert "supervisor" in detail
 
 
-async def test_a_unit_may_not_touch_another_units_item(api: Api) -> None:
+async def test_a_unit_may_not_touch_another_units_item_nor_learn_that_it_exists(api: Api) -> None:
     item = await api.open()
-    detail = await _refused(api, item["id"], "sign_for", OTHER_UNIT, {}, status=403)
-    assert "承办单位" in detail
-    assert (await api.get(f"/api/items/{item['id']}", OTHER_UNIT)).status_code == 403
+    detail = await _refused(api, item["id"], "sign_for", OTHER_UNIT, {}, status=404)
+    assert detail == f"督办事项不存在 / no such item: {item['id']}"
+    assert (await api.get(f"/api/items/{item['id']}", OTHER_UNIT)).status_code == 404
 
 
 @pytest.mark.parametrize("user", [LEAD, LEADER, AUDITOR, ADMIN])
@@ -155,3 +155,38 @@ async def test_an_opening_with_a_past_deadline_is_refused_before_any_workflow_st
     assert started == []
     corrected = await api.post("/api/items", SUPERVISOR, json=open_body(), headers=key)
     assert corrected.status_code == 201, corrected.text
+
+
+@pytest.mark.parametrize(
+    ("action", "user", "body", "status"),
+    [
+        ("urge", AUDITOR, {}, 403),  # auditors only read: refused before the empty body is looked at
+        ("sign_off", "leader-chen", {}, 403),  # a leader, but not this item's
+        ("cancel", ADMIN, {}, 403),  # a role that works with no items
+        ("sign_for", OTHER_UNIT, {"unexpected": 1}, 404),  # another unit's item: not even its existence
+        ("urge", None, {}, 401),  # no token at all
+    ],
+)
+async def test_who_may_act_is_answered_before_the_body(
+    api: Api, action: str, user: str | None, body: object, status: int
+) -> None:
+    item = await api.open()
+    if user is None:
+        response = await api.http.post(f"/api/items/{item['id']}/actions/{action}", json=body)
+        assert response.status_code == status, response.text
+        return
+    detail = await _refused(api, item["id"], action, user, body, status=status)
+    assert "请求内容有误" not in detail  # not the body's 422 summary
+
+
+async def test_every_422_has_the_documented_shape(api: Api) -> None:
+    item = await api.open()
+    schema = await api.post(f"/api/items/{item['id']}/actions/return", LEAD, json={})
+    content = await api.post(
+        f"/api/items/{item['id']}/actions/urge", SUPERVISOR, json={"message": "催", "units": ["jtj"]}
+    )
+    assert schema.status_code == content.status_code == 422
+    missing = {"loc": ["body", "reason"], "msg": "Field required", "type": "missing"}
+    assert schema.json()["errors"] == [missing]
+    assert content.json() == {"detail": content.json()["detail"], "errors": []}
+    assert "jtj" in content.json()["detail"]

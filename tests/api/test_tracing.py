@@ -122,7 +122,7 @@ async def test_an_action_is_one_trace_from_the_request_to_its_sql_statements(
                 signed = await running.api.act(item["id"], "sign_for", LEAD)
         assert signed.status_code == 200, signed.text
 
-    root, spans = _one_trace(exporter.get_finished_spans(), "POST /api/items/{item_id}/actions/{action}")
+    root, spans = _one_trace(exporter.get_finished_spans(), "POST /api/items/{item_id}/actions/sign_for")
     by_id = {span.context.span_id: span for span in spans}
     names = {span.name for span in spans}
     assert {"StartWorkflowUpdate:act", "ValidateUpdate:act", "HandleUpdate:act"} <= names, names

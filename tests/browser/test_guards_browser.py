@@ -13,7 +13,7 @@ from store.passwords import DEMO_PASSWORD
 from tests.browser.conftest import Site, act, open_item, screenshot, served, sign_in
 
 
-async def test_a_unit_gets_a_403_page_for_another_units_item_in_the_browser(
+async def test_a_unit_gets_a_404_page_for_another_units_item_in_the_browser(
     site: Site, context: BrowserContext
 ) -> None:
     item_id = await open_item(site, context)
@@ -21,8 +21,10 @@ async def test_a_unit_gets_a_403_page_for_another_units_item_in_the_browser(
     await sign_in(page, site, "jtj-ma")
     response = await page.goto(f"{site.url}/items/{item_id}")
     assert response is not None
-    assert response.status == 403
-    await expect(page.get_by_test_id("error-detail")).to_contain_text("本单位不是该事项的承办单位")
+    # The same page as for an item that does not exist: the unit learns nothing of it.
+    assert response.status == 404
+    detail = page.get_by_test_id("error-detail")
+    await expect(detail).to_contain_text(f"督办事项不存在 / no such item: {item_id}")
     await expect(page.locator("body")).not_to_contain_text("Traceback")
     await screenshot(page, "forbidden")
 
