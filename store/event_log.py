@@ -23,7 +23,7 @@ from ledger.hashing import GENESIS_HASH, chain_hash, fast_event_json, instant_js
 from store.append_fast import Head, HeadCache, append_on_head, event_row, follows, new_item
 from store.db import begin_write
 from store.errors import StoreError
-from store.projection import forget_read_model, stored_state, write_read_model
+from store.projection import UnknownReadModelVersion, forget_read_model, stored_state, write_read_model
 from store.schema import audit_events
 
 __all__ = ["AppendReceipt", "ChainReport", "EventLog", "SeqConflict", "StoredEvent"]
@@ -378,9 +378,13 @@ async def _append(
 async def _project(
     session: AsyncSession, item_id: str, new: list[RecordedEvent], seq_before: int
 ) -> ItemState:
-    state = await stored_state(session, item_id) if seq_before else ItemState()
+    try:
+        state = await stored_state(session, item_id) if seq_before else ItemState()
+    except UnknownReadModelVersion:
+        state = None  # a row in a shape this release cannot read: rewritten from the log below
     if state is None or state.last_seq != seq_before:
-        # The read model lags the log (lost row, interrupted rebuild): refold from the log itself.
+        # The read model lags the log (lost row, interrupted rebuild) or cannot be read: refold
+        # from the log itself.
         refolded = fold(await _events_of(session, item_id))
         await write_read_model(session, refolded)
         return refolded

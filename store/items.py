@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain.stages import Light, Stage
 from domain.state import ItemState
 from domain.vocabulary import Category, Priority
+from store.projection import read_state
 from store.schema import item_units, items
 
 
@@ -89,7 +90,7 @@ class ItemQueries:
         """The item's current state, or None if it was never opened."""
         async with self._sessions() as session:
             raw = await session.scalar(select(items.c.state).where(items.c.id == item_id))
-        return None if raw is None else ItemState.model_validate(raw)
+        return None if raw is None else read_state(raw)
 
     async def list(self, flt: ItemFilter, *, now: datetime, visible_to_unit: str | None = None) -> ItemPage:
         """One page of matching items, most recently changed first, and how many match.
@@ -113,7 +114,7 @@ class ItemQueries:
             matches = int(await session.scalar(select(func.count()).select_from(counted)) or 0)
             states = (await session.scalars(page)).all()
         return ItemPage(
-            states=[ItemState.model_validate(raw) for raw in states],
+            states=[read_state(raw) for raw in states],
             total=min(matches, cap),
             exact=matches <= cap,
         )
@@ -134,4 +135,4 @@ class ItemQueries:
         async with self._sessions() as session, session.begin():
             result = await session.stream_scalars(statement)
             async for raws in result.partitions():
-                yield [ItemState.model_validate(raw) for raw in raws]
+                yield [read_state(raw) for raw in raws]
