@@ -14,13 +14,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.state import ItemState
 from store.errors import StoreError
 from store.schema import item_units, items
-from store.upsert import upsert
 
 READ_MODEL_VERSION = 1
 """The shape of the `state` document the read model's rows are written in."""
@@ -115,27 +114,6 @@ def unit_rows(state: ItemState) -> list[dict[str, Any]]:
         {"item_id": state.id, "unit_id": unit, "part": a.part.value, "status": a.status.value}
         for unit, a in state.assignments.items()
     ]
-
-
-async def stored_state(session: AsyncSession, item_id: str) -> ItemState | None:
-    """The item's state as the read model holds it, or None if it has no row."""
-    raw = await session.scalar(select(items.c.state).where(items.c.id == item_id))
-    return None if raw is None else read_state(raw)
-
-
-async def write_read_model(
-    session: AsyncSession, state: ItemState, previous: ItemState | None = None
-) -> None:
-    """Upsert the item's row and rewrite its unit assignments (inside the caller's transaction).
-
-    `previous` is the state the read model holds now; its assignment rows are kept when unchanged.
-    """
-    await upsert(session, items, [item_row(state)], key=["id"])
-    if previous is not None and previous.assignments == state.assignments:
-        return
-    await session.execute(delete(item_units).where(item_units.c.item_id == state.id))
-    if rows := unit_rows(state):
-        await session.execute(insert(item_units), rows)
 
 
 async def forget_read_model(session: AsyncSession, item_id: str) -> None:
