@@ -4,7 +4,7 @@ Every append, and every rebuild of a read-model row, ends here. The caller bring
 writes after: the item's state folded up to its last logged event, that event's hash, and what
 the items row says now (its last_seq, or no row). The head comes from `HeadCache` (the head this
 process wrote last: no read at all, the usual case as the workflow appends one action at a
-time) or from reading the log (`EventLog`'s full path). `write_on_head` writes the events, the
+time) or from reading the log (`EventLog.append` otherwise). `write_on_head` writes the events, the
 items row and the unit-assignment rows in as few round trips as the back-end allows, guarded in
 SQL by what the head claims: the items row still ends where the head says and the log's event at
 the head's seq still carries the head's hash (and a taken event id or seq refuses the insert).
@@ -77,7 +77,7 @@ class HeadCache:
             self._heads.popitem(last=False)
 
     def forget(self, item_id: str) -> None:
-        """Drop the item's head (its append failed or took the full path)."""
+        """Drop the item's head (its append is under way, or failed)."""
         self._heads.pop(item_id, None)
 
 
@@ -102,7 +102,7 @@ def event_row(event: RecordedEvent, prev_hash: str, hash_: str) -> dict[str, Any
 
 
 def follows(head: Head, events: Sequence[RecordedEvent]) -> bool:
-    """True if `events` are exactly the next seqs after `head` (the fast path's precondition)."""
+    """True if `events` are exactly the next seqs after `head` (writing on a cached head needs it)."""
     return all(event.seq == head.state.last_seq + n for n, event in enumerate(events, start=1))
 
 
