@@ -1,9 +1,9 @@
-"""The statements of the append's fast path (store/append_fast.py), built and compiled once per shape.
+"""The statements of the log's one writer (store/log_writer.py), built and compiled once per shape.
 
-PostgreSQL gets one statement per append: the guard is a CTE updating (or, for an item's first
-events, inserting) the items row; unit-assignment rows and events are written only if the guard
-moved that row. SQLite, which has no writing CTEs, gets the same pieces as separate statements
-inside one write transaction.
+PostgreSQL gets one statement per write: the guard is a CTE updating (or, for an item without a
+read-model row, inserting) the items row; unit-assignment rows and events are written only if
+the guard moved that row. SQLite, which has no writing CTEs, gets the same pieces as separate
+statements inside one write transaction.
 """
 
 from __future__ import annotations
@@ -13,10 +13,22 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Integer, Table, bindparam, delete, exists, insert, select, union_all, update
+from sqlalchemy import (
+    Integer,
+    Table,
+    bindparam,
+    delete,
+    exists,
+    insert,
+    literal_column,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
-from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql import ClauseElement, Select
 from sqlalchemy.sql.dml import Insert, Update
 
 from store.driver_sql import DriverStatement
@@ -32,11 +44,12 @@ _WRITTEN = frozenset(EVENT_COLUMNS) | frozenset(UNIT_COLUMNS)
 
 @dataclass(frozen=True)
 class Shape:
-    """What decides the statement: how many events, a first append or not, and the unit rows to write."""
+    """What decides the statement: how many events, whether the items row is new, the unit rows."""
 
-    events: int
-    new_item: bool
-    units: int | None  # None: the assignments did not change
+    events: int  # 0: the read model only (a rebuild)
+    new_row: bool  # the item has no items row yet: insert it
+    units: int | None  # unit rows to write; None: the assignments did not change
+    stale_units: bool  # unit rows not among those written may exist: delete them
 
 
 def _item_values() -> dict[str, Any]:
@@ -47,18 +60,23 @@ def _item_values() -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def _guarded_update() -> Update:
-    """UPDATE items to the new state, only if the read model and the log both end at the cached head."""
+    """UPDATE items to the new state, only if the read model and the log both end where the head says.
+
+    A head at seq 0 (the log holds nothing of the item, its row left over) has no event to check:
+    the events' unique (item_id, seq) then refuses a concurrent writer's first events.
+    """
     item_id, seq = bindparam("guard_item", type_=items.c.id.type), bindparam("guard_seq", type_=Integer())
+    head_logged = exists().where(
+        audit_events.c.item_id == item_id,
+        audit_events.c.seq == seq,
+        audit_events.c.hash == bindparam("guard_hash"),
+    )
     return (
         update(items)
         .where(
             items.c.id == item_id,
-            items.c.last_seq == seq,
-            exists().where(
-                audit_events.c.item_id == item_id,
-                audit_events.c.seq == seq,
-                audit_events.c.hash == bindparam("guard_hash"),
-            ),
+            items.c.last_seq == bindparam("guard_row_seq", type_=Integer()),
+            or_(seq == literal_column("0", Integer()), head_logged),
         )
         .values(_item_values())
     )
@@ -74,17 +92,17 @@ def _new_item_row(upsert_dialect: Any) -> Any:
 
 
 @lru_cache(maxsize=64)
-def _one_statement(shape: Shape) -> Insert:
+def _one_statement(shape: Shape) -> Insert | Select[Any]:
     """PostgreSQL: the guard as a CTE; unit rows and events written only if it moved the items row.
 
     One statement is one transaction: every write lands or none does. Built once per shape.
     """
-    guard = (_new_item_row(postgresql) if shape.new_item else _guarded_update()).returning(items.c.id)
+    guard = (_new_item_row(postgresql) if shape.new_row else _guarded_update()).returning(items.c.id)
     moved = guard.cte("moved")
     if_moved = exists(select(moved.c.id))
     ctes = [moved]
     if shape.units is not None:
-        if not shape.new_item:
+        if shape.stale_units:
             stale = delete(item_units).where(item_units.c.item_id == bindparam("guard_item"), if_moved)
             if shape.units:
                 stale = stale.where(
@@ -100,6 +118,8 @@ def _one_statement(shape: Shape) -> Insert:
                 set_={"part": put.excluded.part, "status": put.excluded.status},
             )
             ctes.append(put.returning(item_units.c.unit_id).cte("put"))
+    if not shape.events:  # the read model only: whether the guard moved the row
+        return select(if_moved).add_cte(*ctes)
     events = _rows_of(audit_events, "", EVENT_COLUMNS, shape.events, if_moved)
     return (
         insert(audit_events)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
-from sqlalchemy import and_, func, insert, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.events import RecordedEvent
@@ -20,15 +20,15 @@ from domain.stages import Stage
 from domain.state import ItemState
 from ledger.chain import ChainLink, ChainReport, ChainWalk, FailureKind
 from ledger.hashing import GENESIS_HASH, chain_hash, fast_event_json, instant_json
-from store.append_fast import Head, HeadCache, append_on_head, event_row, follows, new_item
 from store.db import begin_write
 from store.errors import StoreError
-from store.projection import forget_read_model, stored_state, write_read_model
-from store.schema import audit_events
+from store.log_writer import Head, HeadCache, follows, new_item, write_on_head
+from store.projection import UnknownReadModelVersion, forget_read_model, read_state
+from store.schema import audit_events, items
 
 __all__ = ["AppendReceipt", "ChainReport", "EventLog", "SeqConflict", "StoredEvent"]
 
-_APPEND_ATTEMPTS = 3
+_APPEND_ATTEMPTS = 5
 _STREAM_BATCH = 500
 _CHAIN_FIELDS = frozenset({"recorded_at", "prev_hash", "hash"})
 _STAGES = frozenset(stage.value for stage in Stage)
@@ -196,49 +196,44 @@ class EventLog:
         """Append one item's events in seq order; events whose ids are already logged are skipped.
 
         Raises SeqConflict (writing nothing) if a new event's seq is not the head + 1 or an
-        existing id carries different content. A race with an identical append is retried.
+        existing id carries different content. One way to the log: the events are written after
+        a head (store/log_writer.py), the one this process wrote last if it holds it, else the
+        one read from the log; a head that moved on meanwhile is read again.
         """
         if not events:
             return AppendReceipt(appended=0, already_present=0, last_seq=0, last_hash=GENESIS_HASH)
         item_id = _one_item(events)
-        if (receipt := await self._append_on_cached_head(item_id, events)) is not None:
-            return receipt
-        for attempt in range(1, _APPEND_ATTEMPTS + 1):
-            try:
-                async with self._sessions() as session, session.begin():
-                    await begin_write(session)
-                    receipt, state = await _append(session, item_id, events)
-            except IntegrityError:
-                # A concurrent append won the unique (event_id) or (item_id, seq) race; the
-                # retry sees its rows and either skips them or reports a real conflict.
-                if attempt == _APPEND_ATTEMPTS:
-                    raise
-                await asyncio.sleep(random.uniform(0.005, 0.05) * attempt)  # noqa: S311 — jitter, not secrecy
-            else:
-                if state is not None:
-                    self._heads.put(item_id, Head(state=state, hash=receipt.last_hash))
-                return receipt
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    async def _append_on_cached_head(
-        self, item_id: str, events: Sequence[RecordedEvent]
-    ) -> AppendReceipt | None:
-        """The fast path: append after the head this process wrote last; None to take the full path."""
         head = self._heads.get(item_id) or (new_item() if events[0].seq == 1 else None)
-        if head is None or not follows(head, events):
-            return None
         self._heads.forget(item_id)  # put back only once the new head is committed
-        written = await append_on_head(self._engine, item_id, head, events)
-        if written is None:
-            return None  # the log moved on, or a concurrent writer got there first: the full path decides
-        moved, hashes = written
-        self._heads.put(item_id, moved)
-        return AppendReceipt(
-            appended=len(events),
-            already_present=0,
-            last_seq=moved.state.last_seq,
-            last_hash=moved.hash,
-            hashes=hashes,
+        if head is not None and follows(head, events):
+            # No read: the head this process wrote last (or an item's first events).
+            written = await write_on_head(self._engine, item_id, head, events, fold(events, head.state))
+            if written is not None:
+                moved, hashes = written
+                self._heads.put(item_id, moved)
+                return AppendReceipt(
+                    appended=len(events),
+                    already_present=0,
+                    last_seq=moved.state.last_seq,
+                    last_hash=moved.hash,
+                    hashes=hashes,
+                )
+        for attempt in range(1, _APPEND_ATTEMPTS + 1):
+            async with self._sessions() as session, session.begin():
+                draft = await _draft(session, item_id, events)
+            if not draft.new:
+                return draft.receipt  # every event already logged (a retry): nothing to write
+            written = await write_on_head(
+                self._engine, item_id, draft.head, draft.new, fold(draft.new, draft.head.state)
+            )
+            if written is not None:
+                self._heads.put(item_id, written[0])
+                return draft.receipt
+            # A concurrent writer moved the log or the read model between the read and the write.
+            await asyncio.sleep(random.uniform(0.005, 0.05) * attempt)  # noqa: S311 — jitter, not secrecy
+        raise StoreError(
+            f"事项 {item_id} 的日志在 {_APPEND_ATTEMPTS} 次尝试中都被并发写入改变，请重试 / "
+            f"item {item_id}'s log moved under {_APPEND_ATTEMPTS} attempts in a row; retry"
         )
 
     async def read(
@@ -297,26 +292,53 @@ class EventLog:
     async def rebuild_read_model(self, item_id: str) -> ItemState:
         """Refold the item from its events and rewrite its read-model rows; returns the state."""
         self._heads.forget(item_id)
-        async with self._sessions() as session, session.begin():
-            await begin_write(session)
-            events = await _events_of(session, item_id)
+        for attempt in range(1, _APPEND_ATTEMPTS + 1):
+            async with self._sessions() as session, session.begin():
+                events = await _events_of(session, item_id)
+                row_seq = await session.scalar(select(items.c.last_seq).where(items.c.id == item_id))
+            if not events:
+                async with self._sessions() as session, session.begin():
+                    await begin_write(session)
+                    logged = await session.scalar(
+                        select(func.count()).where(audit_events.c.item_id == item_id)
+                    )
+                    if not logged:  # still none under the write lock: the item has no read model
+                        await forget_read_model(session, item_id)
+                        return ItemState()
+                continue
             state = fold(events)
-            if events:
-                await write_read_model(session, state)
-            else:
-                await forget_read_model(session, item_id)
-        return state
+            # Written as a head whose read model is unknown: the whole row and every unit row.
+            head = Head(state=state, hash=events[-1].hash, row_seq=row_seq, units_current=False)
+            if await write_on_head(self._engine, item_id, head, [], state) is not None:
+                return state
+            await asyncio.sleep(random.uniform(0.005, 0.05) * attempt)  # noqa: S311 — jitter, not secrecy
+        raise StoreError(
+            f"事项 {item_id} 的读模型重建未能完成，请重试 / item {item_id}'s rebuild kept racing; retry"
+        )
 
 
-async def _append(
-    session: AsyncSession, item_id: str, events: Sequence[RecordedEvent]
-) -> tuple[AppendReceipt, ItemState | None]:
-    """Append after the head read from the log; the receipt and the state written (None if none was)."""
+@dataclass(frozen=True)
+class _Draft:
+    """What an append found in the log: the head to write after, the events still to write, and
+    the receipt the append answers once they are written."""
+
+    head: Head
+    new: list[RecordedEvent]
+    receipt: AppendReceipt
+
+
+async def _draft(session: AsyncSession, item_id: str, events: Sequence[RecordedEvent]) -> _Draft:
+    """Read the chain head and any of `events` already logged (one round trip), and the read model.
+
+    Raises SeqConflict if an event already logged carries other content, or a new one does not
+    follow the head. The head's state is the read model's when it ends at the head, else the
+    log's own fold (a lost row, an interrupted rebuild, a row in a shape this release cannot
+    read), and then the writer rewrites the whole row.
+    """
     ids = {event.id for event in events}
     head_seq_of_item = (
         select(func.max(audit_events.c.seq)).where(audit_events.c.item_id == item_id).scalar_subquery()
     )
-    # One round trip for both the chain head and any of these events already logged (a retry).
     found = (
         await session.execute(
             select(
@@ -335,11 +357,10 @@ async def _append(
     ).all()
     head = max((row for row in found if row.item_id == item_id), key=lambda row: row.seq, default=None)
     head_seq, head_hash = (head.seq, head.hash) if head is not None else (0, GENESIS_HASH)
-    seq_before = head_seq
+    log_seq, log_hash = head_seq, head_hash
     known: dict[str, tuple[str, str]] = {
         row.event_id: (row.prev_hash, row.hash) for row in found if row.event_id in ids
     }
-    rows: list[dict[str, Any]] = []
     new: list[RecordedEvent] = []
     present = 0
     for event in events:
@@ -357,36 +378,34 @@ async def _append(
                 f"item {item_id} expects seq {head_seq + 1}, got {event.seq} (event {event.id})"
             )
         hash_ = chain_hash(head_hash, event)
-        rows.append(event_row(event, head_hash, hash_))
         new.append(event)
         known[event.id] = (head_hash, hash_)
         head_seq, head_hash = event.seq, hash_
-    state = None
-    if rows:
-        await session.execute(insert(audit_events), rows)
-        state = await _project(session, item_id, new, seq_before)
     receipt = AppendReceipt(
-        appended=len(rows),
+        appended=len(new),
         already_present=present,
         last_seq=head_seq,
         last_hash=head_hash,
         hashes=[known[event.id][1] for event in events],
     )
-    return receipt, state
+    if not new:
+        return _Draft(head=Head(state=ItemState(), hash=log_hash, row_seq=None), new=new, receipt=receipt)
+    return _Draft(head=await _head_of(session, item_id, log_seq, log_hash), new=new, receipt=receipt)
 
 
-async def _project(
-    session: AsyncSession, item_id: str, new: list[RecordedEvent], seq_before: int
-) -> ItemState:
-    state = await stored_state(session, item_id) if seq_before else ItemState()
-    if state is None or state.last_seq != seq_before:
-        # The read model lags the log (lost row, interrupted rebuild): refold from the log itself.
-        refolded = fold(await _events_of(session, item_id))
-        await write_read_model(session, refolded)
-        return refolded
-    moved = fold(new, state)
-    await write_read_model(session, moved, previous=state)
-    return moved
+async def _head_of(session: AsyncSession, item_id: str, log_seq: int, log_hash: str) -> Head:
+    """The head at the log's last event (`log_seq`, `log_hash`), with the read model as it stands."""
+    row = (
+        await session.execute(select(items.c.last_seq, items.c.state).where(items.c.id == item_id))
+    ).first()
+    row_seq = None if row is None else int(row.last_seq)
+    if row_seq == log_seq and row is not None:
+        try:
+            return Head(state=read_state(row.state), hash=log_hash, row_seq=row_seq)
+        except UnknownReadModelVersion:
+            pass  # a row in a shape this release cannot read: rewritten from the log's fold
+    state = fold(await _events_of(session, item_id)) if log_seq else ItemState()
+    return Head(state=state, hash=log_hash, row_seq=row_seq, units_current=False)
 
 
 async def _events_of(session: AsyncSession, item_id: str) -> list[StoredEvent]:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain.stages import Light, Stage
 from domain.state import ItemState
 from domain.vocabulary import Category, Priority
+from store.projection import read_state
 from store.schema import item_units, items
 
 
@@ -145,7 +146,7 @@ class ItemQueries:
         """The item's current state, or None if it was never opened."""
         async with self._sessions() as session:
             raw = await session.scalar(select(items.c.state).where(items.c.id == item_id))
-        return None if raw is None else ItemState.model_validate(raw)
+        return None if raw is None else read_state(raw)
 
     async def list(self, flt: ItemFilter, *, now: datetime, visible_to_unit: str | None = None) -> ItemPage:
         """One page of matching items in the filter's order (most recently changed first by default),
@@ -170,7 +171,7 @@ class ItemQueries:
             matches = int(await session.scalar(select(func.count()).select_from(counted)) or 0)
             states = (await session.scalars(page)).all()
         return ItemPage(
-            states=[ItemState.model_validate(raw) for raw in states],
+            states=[read_state(raw) for raw in states],
             total=min(matches, cap),
             exact=matches <= cap,
         )
@@ -203,4 +204,4 @@ class ItemQueries:
         async with self._sessions() as session, session.begin():
             result = await session.stream_scalars(statement)
             async for raws in result.partitions():
-                yield [ItemState.model_validate(raw) for raw in raws]
+                yield [read_state(raw) for raw in raws]

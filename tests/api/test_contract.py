@@ -16,8 +16,8 @@ import jsonschema_rs
 import pytest
 from openapi_spec_validator import validate as validate_openapi
 
-from bootstrap import create_app
 from api.item_actions import ACTION_NAMES
+from bootstrap import create_app
 from domain.commands import ACTIONS
 from tests.api.conftest import AUDITOR, CO, LEAD, LEADER, SUPERVISOR, Api, app_settings
 

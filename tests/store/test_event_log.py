@@ -14,7 +14,6 @@ from domain import commands as cmd
 from domain.events import RecordedEvent
 from domain.fold import fold
 from ledger.hashing import GENESIS_HASH, canonical_bytes, chain_hash
-from store.append_fast import event_row
 from store.event_log import (
     EVENT_COLUMNS,
     EventLog,
@@ -22,6 +21,7 @@ from store.event_log import (
     _fast_content,
     stored_event,
 )
+from store.log_writer import event_row
 from store.schema import audit_events
 from tests.store.stories import SUPERVISOR, ItemStory
 

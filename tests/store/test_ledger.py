@@ -5,17 +5,18 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.commands import SignFor
 from ledger.checkpoint import Signer, signature_valid
+from ledger.hashing import GENESIS_HASH, chain_hash
 from ledger.merkle import root
 from store.event_log import EventLog
-from store.event_log import _append as append_in  # an append whose transaction the test holds open
 from store.ledger import Ledger
 from store.ledger_tables import ledger
+from store.log_writer import event_row
 from store.schema import audit_events
 from tests.store.stories import ItemStory, unit_user
 
@@ -158,7 +159,11 @@ async def test_an_event_committed_after_a_later_id_is_still_sealed(
     fast.open()
 
     async with sessions() as held, held.begin():
-        await append_in(held, "item-slow", slow.events)  # takes the lower id, commits last
+        # The slow item's row, in a transaction held open: it takes the lower id and commits last.
+        (opened,) = slow.events
+        await held.execute(
+            insert(audit_events), [event_row(opened, GENESIS_HASH, chain_hash(GENESIS_HASH, opened))]
+        )
         await log.append(fast.events)
         first = await sealer.seal()
     second = await sealer.seal()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, select, update
@@ -15,7 +16,13 @@ from domain.state import ItemState
 from domain.vocabulary import Category
 from store.event_log import EventLog
 from store.items import ItemFilter, ItemQueries, ItemSort
-from store.projection import next_due
+from store.projection import (
+    READ_MODEL_VERSION,
+    UnknownReadModelVersion,
+    next_due,
+    read_state,
+    state_document,
+)
 from store.schema import item_units, items
 from tests.store.stories import START, SUPERVISOR, ItemStory, unit_user
 
@@ -244,3 +251,68 @@ async def test_count_counts_the_filters_matches_up_to_the_cap(
     assert await ItemQueries(sessions).count(ItemFilter(stage=Stage.DEPLOY), now=now) == (1, True)
     assert await ItemQueries(sessions).count(ItemFilter(), now=now, visible_to_unit="gzw") == (0, True)
     assert await ItemQueries(sessions, count_cap=2).count(ItemFilter(), now=now) == (2, False)
+
+
+async def _raw_state(sessions: async_sessionmaker[AsyncSession], item_id: str) -> Any:
+    async with sessions() as session:
+        return await session.scalar(select(items.c.state).where(items.c.id == item_id))
+
+
+async def _put_raw_state(sessions: async_sessionmaker[AsyncSession], item_id: str, document: Any) -> None:
+    async with sessions() as session, session.begin():
+        await session.execute(update(items).where(items.c.id == item_id).values(state=document))
+
+
+async def test_the_row_holds_a_versioned_document_of_the_state(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    story = ItemStory("item-v1")
+    await EventLog(sessions).append(story.open())
+
+    assert await _raw_state(sessions, "item-v1") == {
+        "version": READ_MODEL_VERSION,
+        "state": story.state.model_dump(mode="json"),
+    }
+
+
+async def test_a_row_written_before_versioning_is_read_and_upgraded_by_the_next_append(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    story = ItemStory("item-v0")
+    await EventLog(sessions).append(story.open())
+    await _put_raw_state(sessions, "item-v0", story.state.model_dump(mode="json"))  # the bare state
+
+    assert await ItemQueries(sessions).get("item-v0") == story.state
+    page, _, _ = await ItemQueries(sessions).list(ItemFilter(), now=story.now)
+    assert page == [story.state]
+
+    # A fresh log (no cached head) reads the old row to fold the next event onto it.
+    await EventLog(sessions).append(story.act(SUPERVISOR, cmd.AddComment(text="旧行照读")))
+
+    assert await _raw_state(sessions, "item-v0") == state_document(story.state)
+    assert await ItemQueries(sessions).get("item-v0") == story.state
+
+
+@pytest.mark.parametrize("document", [{"version": READ_MODEL_VERSION + 1, "state": {}}, {"version": "1"}, []])
+async def test_a_row_in_an_unknown_shape_is_refused_by_name_and_rewritten_from_the_log(
+    sessions: async_sessionmaker[AsyncSession], document: Any
+) -> None:
+    story = ItemStory("item-vx")
+    await EventLog(sessions).append(story.open())
+    await _put_raw_state(sessions, "item-vx", document)
+
+    with pytest.raises(UnknownReadModelVersion, match="read-model row"):
+        await ItemQueries(sessions).get("item-vx")
+
+    await EventLog(sessions).append(story.act(SUPERVISOR, cmd.AddComment(text="以日志为准")))
+
+    assert await _raw_state(sessions, "item-vx") == state_document(story.state)
+    assert await ItemQueries(sessions).get("item-vx") == story.state
+
+
+def test_read_state_upgrades_every_version_it_knows_and_names_the_one_it_does_not() -> None:
+    state = ItemState(id="item-1", title="督办事项")
+    bare = state.model_dump(mode="json")
+    assert read_state(bare) == read_state(state_document(state)) == state
+    with pytest.raises(UnknownReadModelVersion, match=f"version {READ_MODEL_VERSION + 1} is unknown"):
+        read_state({"version": READ_MODEL_VERSION + 1, "state": bare})

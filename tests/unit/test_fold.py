@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+import domain.fold
 from domain import commands as cmd
 from domain.events import EVENT_TYPES, RecordedEvent
 from domain.fold import evolve, fold
@@ -90,3 +91,18 @@ def test_a_reopened_item_folds_like_it_evolved() -> None:
     story = story_at(Stage.EVALUATE)
     story.act(SUPERVISOR, INEFFECTIVE)
     assert fold(story.events) == story.state
+
+
+def test_the_folds_own_copy_gives_what_pydantics_model_copy_gives(
+    story: ItemStory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """domain.fold copies models without model_copy's machinery: the same state at every step,
+    down to which fields are set (what exclude_unset dumps), nested models included."""
+    ours = [fold(story.events[:cut]) for cut in range(1, len(story.events) + 1)]
+    monkeypatch.setattr(domain.fold, "_copy", lambda model, update: model.model_copy(update=update))
+    pydantics = [fold(story.events[:cut]) for cut in range(1, len(story.events) + 1)]
+
+    for mine, theirs in zip(ours, pydantics, strict=True):
+        assert mine == theirs
+        assert mine.model_dump(exclude_unset=True) == theirs.model_dump(exclude_unset=True)
+        assert mine.model_dump_json() == theirs.model_dump_json()

@@ -1,8 +1,10 @@
-"""The append's fast path (the head this process wrote last) gives exactly what the full path gives.
+"""The one append, whichever way it finds its head, gives the log and read model the fold gives.
 
-Each test appends event by event, as the workflow does, and checks the log and the read model
-against the fold of the events and a verified chain. Which path ran shows in the SQL that went
-through SQLAlchemy's execution: the full path reads the chain head there; the fast path sends its
+The append writes through one writer (store/log_writer.py) after a head: the one this process
+wrote last (no read), or the one read from the log when it has none or the guard refuses. Each
+test appends event by event, as the workflow does, and checks the log and the read model
+against the fold of the events and a verified chain. Which way the head was found shows in the
+SQL that went through SQLAlchemy's execution: reading the head goes there; the writer sends its
 statements through the bare driver (store/driver_sql.py), so none. Run on SQLite and PostgreSQL.
 """
 
@@ -25,7 +27,7 @@ from store.projection import forget_read_model
 from store.schema import item_units, items
 from tests.store.stories import SUPERVISOR, ItemStory, unit_user
 
-# The full path reads the chain head first; the fast path never does.
+# Reading the head from the log sends this; an append on the cached head sends nothing.
 _HEAD_READ = "FROM audit_events \nWHERE audit_events.event_id IN"
 
 
@@ -93,7 +95,7 @@ async def test_action_by_action_appends_skip_the_head_read_and_match_the_fold(
             assert receipt.appended == len(events)
             assert receipt.last_seq == events[-1].seq
 
-    assert sent == []  # every append after the first took the fast path
+    assert sent == []  # every append after the first wrote on the cached head, reading nothing
     await _assert_log_and_read_model_agree(sessions, story)
 
 
