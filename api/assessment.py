@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.errors import NotFound
+from api.errors import SIGNED_IN_ERRORS, NotFound
 from api.permissions import ItemReader, Supervisor, role_in, unit_scope
 from api.services import ServicesDep
 from api.stats import parse_instant
@@ -38,7 +38,7 @@ from domain.statistics import Period
 from office.assessment import AssessmentService, Scored, assessment_period
 from store.assessment import PeriodPublished, PolicyVersionMissing, Publication, ScoringPolicy
 
-router = APIRouter(prefix="/api/assessment", tags=["assessment"])
+router = APIRouter(prefix="/api/assessment", tags=["assessment"], responses=SIGNED_IN_ERRORS)
 
 AnyReader = Annotated[
     Actor, Depends(role_in(Role.SUPERVISOR, Role.LEADER, Role.AUDITOR, Role.UNIT, Role.ADMIN))

@@ -18,7 +18,7 @@ from fastapi.responses import Response
 from openpyxl import Workbook
 
 from activities.documents import DOCX, XLSX
-from api.errors import NotFound, item_not_found
+from api.errors import SIGNED_IN_ERRORS, NotFound, item_not_found
 from api.permissions import require_visible, role_in
 from api.services import ServicesDep
 from domain.fold import fold
@@ -29,7 +29,7 @@ from domain.state import ItemState
 from store.rhythms import DocumentInfo, RhythmStore
 from store.verification import verify_audit_trail
 
-router = APIRouter(tags=["documents"])
+router = APIRouter(tags=["documents"], responses=SIGNED_IN_ERRORS)
 
 
 DocumentReader = Annotated[Actor, Depends(role_in(Role.SUPERVISOR, Role.LEADER, Role.AUDITOR))]

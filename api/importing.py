@@ -19,7 +19,7 @@ from fastapi import APIRouter, File, Query, UploadFile, status
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from api.errors import ApiError
+from api.errors import SIGNED_IN_ERRORS, ApiError
 from api.import_book import (
     MAX_FILE_BYTES,
     TEMPLATE_FILE_NAME,
@@ -35,7 +35,7 @@ from api.services import Services, ServicesDep
 from domain.people import Actor, Role
 from domain.refusals import CommandRefused
 
-router = APIRouter(prefix="/api/items/import", tags=["items"])
+router = APIRouter(prefix="/api/items/import", tags=["items"], responses=SIGNED_IN_ERRORS)
 
 RowStatus = Literal["valid", "invalid", "opened", "already_opened", "failed"]
 ROW_STATUS_LABELS: dict[str, str] = {
