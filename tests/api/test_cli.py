@@ -271,3 +271,17 @@ def test_duban_help_lists_the_commands_without_loading_them() -> None:
 
     installed = Path(sys.executable).parent / "duban"  # the console script itself
     assert subprocess.run([installed, "audit", "--help"], capture_output=True, text=True, check=True).stdout  # noqa: S603
+
+
+def test_worker_py_is_the_worker_process_door() -> None:
+    """`python worker.py` is `duban worker` (bootstrap builds it); a stray argument is one line, exit 2."""
+    helped = subprocess.run(
+        [sys.executable, "worker.py", "--help"], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert helped.stdout.startswith("usage: duban worker")
+    wrong = subprocess.run(
+        [sys.executable, "worker.py", "--no-such-flag"], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    assert wrong.returncode == 2
+    assert "Traceback" not in wrong.stderr
+    assert "--no-such-flag" in wrong.stderr
