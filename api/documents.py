@@ -107,7 +107,7 @@ async def item_dossier(
 ) -> Response:
     """The item's timeline (every audit event, with its hashes) and its chain's verification, as `.xlsx`.
 
-    403 a unit asking for an item its unit is not assigned to · 404 no such item.
+    404 no such item, or a unit asking for an item its unit is not assigned to (the same answer).
     """
     events = await services.events.read(item_id)
     if not events:

@@ -111,7 +111,9 @@ BAND_LABELS = {
 class Bands(BaseModel):
     """The lowest score of each band above 不合格 (a score at a threshold is in that band)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # One schema for reading and writing (a Decimal would otherwise split it into -Input/-Output,
+    # two models of one name that client generators refuse).
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_mode_override="validation")
 
     excellent: Points = Decimal(90)
     good: Points = Decimal(80)
@@ -139,7 +141,7 @@ class Bands(BaseModel):
 class ScoringRules(BaseModel):
     """A scoring policy's content: the base, each rule's points, the bonus caps and the bands."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_mode_override="validation")
 
     base: Points = Decimal(100)
     overdue_day: Points = Decimal("0.5")

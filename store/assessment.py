@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain.assessment import ScoringRules
 from ledger.hashing import GENESIS_HASH, canonical_json
 from store.assessment_tables import assessment_policies, assessment_publications
-from store.db import begin_write
+from store.db import begin_exclusive_append
 from store.errors import StoreError
 
 _ATTEMPTS = 3
@@ -94,7 +94,7 @@ class ScoringPolicyStore:
         for attempt in range(1, _ATTEMPTS + 1):
             try:
                 async with self._sessions() as session, session.begin():
-                    await begin_write(session)
+                    await begin_exclusive_append(session, t)
                     newest = await session.scalar(select(func.max(t.c.version)))
                     version = int(newest or 0) + 1
                     row = {
@@ -208,7 +208,7 @@ class PublicationStore:
         for attempt in range(1, _ATTEMPTS + 1):
             try:
                 async with self._sessions() as session, session.begin():
-                    await begin_write(session)
+                    await begin_exclusive_append(session, t)
                     latest = await session.scalar(
                         select(func.max(t.c.revision)).where(
                             t.c.period_from == period_from, t.c.period_to == period_to

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -78,3 +78,15 @@ def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 async def begin_write(session: AsyncSession) -> None:
     """Start `session`'s transaction as a writer (BEGIN IMMEDIATE on SQLite, plain BEGIN elsewhere)."""
     await session.connection(execution_options=WRITE_TRANSACTION)
+
+
+async def begin_exclusive_append(session: AsyncSession, table: Table) -> None:
+    """Start `session` as the only appender to `table` until it commits; readers are not blocked.
+
+    For tables whose next key is `max + 1`: SQLite's BEGIN IMMEDIATE already admits one writer;
+    PostgreSQL takes SHARE ROW EXCLUSIVE, which conflicts with itself, so concurrent appenders
+    queue instead of colliding on the key and spending their retries.
+    """
+    connection = await session.connection(execution_options=WRITE_TRANSACTION)
+    if connection.dialect.name == "postgresql":
+        await connection.exec_driver_sql(f'LOCK TABLE "{table.name}" IN SHARE ROW EXCLUSIVE MODE')

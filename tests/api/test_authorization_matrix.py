@@ -245,7 +245,7 @@ READS: dict[str, tuple[int, ...]] = {
                                                 (OK,   OK,   OK,   NO,   NO,   OK,   OK,   OK,   NO),
     # the rhythms' documents cover every unit; an item's dossier follows who may see the item
     "GET /api/documents":                       (OK,   OK,   NO,   NO,   NO,   OK,   OK,   OK,   NO),
-    "GET /api/items/{item}/dossier.xlsx":       (OK,   OK,   OK,   OK,   NO,   NO,   NO,   OK,   NO),
+    "GET /api/items/{item}/dossier.xlsx":       (OK,   OK,   OK,   OK,   GONE, NO,   NO,   OK,   NO),
     "GET /api/me":                              (OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK),
     "GET /api/me/notifications":                (OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK),
     # a notice in the lead unit user's inbox: nobody else may even learn it exists

@@ -144,12 +144,13 @@ async def test_an_items_dossier_is_its_timeline_and_verified_chain_with_chinese_
     check = list(book["校验"].iter_rows(values_only=True))
     assert check[1][:3] == ("完好", 1, len(stored))
 
-    # fgw's own user may have it, another unit and a leader may not; an unknown item is a 404.
+    # fgw's own user may have it, a leader may not (403); to another unit it does not exist (404,
+    # the answer an unknown item gets: a unit never learns which items other units hold).
     assert (await served.get(f"/api/items/{story.item_id}/dossier.xlsx", LEAD)).status_code == 200
     assert (await served.get(f"/api/items/{story.item_id}/dossier.xlsx", SUPERVISOR)).status_code == 200
     other = await served.get(f"/api/items/{story.item_id}/dossier.xlsx", OTHER_UNIT)
-    assert other.status_code == 403
-    assert "本单位不是该事项的承办单位" in other.json()["detail"]
+    assert other.status_code == 404
+    assert other.json()["detail"] == f"督办事项不存在 / no such item: {story.item_id}"
     assert (await served.get(f"/api/items/{story.item_id}/dossier.xlsx", LEADER)).status_code == 403
     assert (await served.get("/api/items/no-such-item/dossier.xlsx", AUDITOR)).status_code == 404
 
