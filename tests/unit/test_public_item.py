@@ -15,7 +15,7 @@ from pydantic import TypeAdapter
 
 from api.schemas import ItemPublic, item_public
 from domain.ladder import DEFAULT_LADDER, AppliedPolicy, Level, arm_rungs
-from domain.policy import weekends_only
+from domain.dues import weekends_only
 from domain.stages import Stage
 from domain.state import ItemState, StepLadder
 from domain.vocabulary import Category, Priority
