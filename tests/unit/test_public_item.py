@@ -14,8 +14,8 @@ import pytest
 from pydantic import TypeAdapter
 
 from api.schemas import ItemPublic, item_public
-from domain.ladder import DEFAULT_LADDER, AppliedPolicy, Level, arm_rungs
 from domain.dues import weekends_only
+from domain.ladder import DEFAULT_LADDER, AppliedPolicy, Level, arm_rungs
 from domain.stages import Stage
 from domain.state import ItemState, StepLadder
 from domain.vocabulary import Category, Priority
