@@ -17,7 +17,7 @@ from domain.statistics import FIGURE_LABELS, ON_TIME_RATE, SIGNED_LATE
 from pages.stats import shown
 from tests.api.conftest import SUPERVISOR, Api, append_stories, running_api
 from tests.api.test_pages_http import _signed_in
-from tests.api.test_stats import closed_late_signer, rectified_then_ineffective, returned_and_overdue
+from tests.api.test_stats import three_stories
 
 # A period the stories fall in, read as of a fixed instant: the months are 2025-07 … 2026-06.
 PERIOD = {"from": "2026-03-01", "to": "2026-06-30", "as_of": "2026-06-30"}
@@ -28,9 +28,7 @@ async def stats_api(database_url: str, temporal_client: Client) -> AsyncIterator
     """The app on a fresh database with the statistics tests' three stories in its log (no worker:
     the stories write the log themselves)."""
     async with running_api(database_url, temporal_client, worker=False) as served:
-        await append_stories(
-            served, closed_late_signer(), returned_and_overdue(), rectified_then_ineffective()
-        )
+        await append_stories(served, *three_stories())
         yield served
 
 

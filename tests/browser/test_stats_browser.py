@@ -6,7 +6,7 @@ from __future__ import annotations
 from playwright.async_api import BrowserContext, Page, expect
 
 from store.event_log import EventLog
-from tests.api.test_stats import closed_late_signer, rectified_then_ineffective, returned_and_overdue
+from tests.api.test_stats import three_stories
 from tests.browser.conftest import Site, screenshot, sign_in
 
 PERIOD = "from=2026-03-01&to=2026-06-30&as_of=2026-06-30"
@@ -25,9 +25,8 @@ async def _drawn(page: Page, chart: str) -> None:
 async def test_the_stats_page_draws_charts_and_a_number_opens_its_items(
     site: Site, context: BrowserContext
 ) -> None:
-    log = EventLog(site.sessions)
-    for story in (closed_late_signer(), returned_and_overdue(), rectified_then_ineffective()):
-        await log.append(story.events)
+    for story in three_stories():
+        await EventLog(site.sessions).append(story.events)
     page = await context.new_page()
     await sign_in(page, site, "sup-zhang")
     await page.click("nav >> text=统计")
