@@ -28,7 +28,7 @@
     chart("stats-bar", {
       animation: false,
       tooltip: { trigger: "axis" },
-      grid: { left: 48, right: 16, top: 32, bottom: 64 },
+      grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
       xAxis: { type: "category", data: figures.bar.labels, axisLabel: axisLabel },
       yAxis: { type: "value", name: figures.figure },
       series: [{ type: "bar", name: figures.figure, data: figures.bar.values, itemStyle: { color: "#b22222" } }]
@@ -37,7 +37,7 @@
       animation: false,
       tooltip: { trigger: "axis" },
       legend: { type: "scroll", top: 0 },
-      grid: { left: 48, right: 16, top: 40, bottom: 48 },
+      grid: { left: 8, right: 16, top: 60, bottom: 8, containLabel: true },
       xAxis: { type: "category", data: figures.line.months },
       yAxis: { type: "value", name: figures.figure },
       series: figures.line.series.map(function (row) {
