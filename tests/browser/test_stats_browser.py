@@ -7,7 +7,7 @@ from playwright.async_api import BrowserContext, Page, expect
 
 from store.event_log import EventLog
 from tests.api.test_stats import three_stories
-from tests.browser.conftest import Site, screenshot, sign_in
+from tests.browser.conftest import PHONE, Site, screenshot, sign_in
 
 PERIOD = "from=2026-03-01&to=2026-06-30&as_of=2026-06-30"
 
@@ -69,4 +69,9 @@ async def test_a_unit_sees_only_its_own_row_in_the_browser(site: Site, context: 
     await expect(rows.first).to_have_attribute("data-key", "czj")
     await expect(page.locator("select[name=group_by]")).to_have_count(0)
     await _drawn(page, "stats-bar")
+    # At phone width the page does not scroll sideways (the wide tables scroll in their own box).
+    await page.set_viewport_size(PHONE)
+    await _drawn(page, "stats-line")
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"统计 is {width} px wide at {PHONE['width']} px"
     await page.close()
