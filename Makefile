@@ -13,15 +13,21 @@ TYPED_MODULES := cli cli_support setup_errors bootstrap audit_cli audit_commands
 
 all: test
 
-# htmx, pinned by package-lock.json, copied where the app serves it (nothing loads from a CDN).
+# htmx and ECharts, pinned by package-lock.json, copied where the app serves them (nothing loads
+# from a CDN). One `npm ci` installs both; ECharts is copied after it.
 HTMX := pages/static/vendor/htmx.min.js
+ECHARTS := pages/static/vendor/echarts.min.js
 
-venv: $(STAMP) $(HTMX)
+venv: $(STAMP) $(HTMX) $(ECHARTS)
 
 $(HTMX): package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --silent
 	mkdir -p $(dir $@)
 	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+$(ECHARTS): package-lock.json $(HTMX)
+	mkdir -p $(dir $@)
+	cp node_modules/echarts/dist/echarts.min.js $@
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
@@ -66,4 +72,4 @@ clean:
 	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV) node_modules $(HTMX)
+	rm -rf $(VENV) node_modules $(HTMX) $(ECHARTS)

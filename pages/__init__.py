@@ -6,7 +6,19 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from pages import assessment, audit, documents, importing, item, ledger, policies, signin, timeline, workbench
+from pages import (
+    assessment,
+    audit,
+    documents,
+    importing,
+    item,
+    ledger,
+    policies,
+    signin,
+    stats,
+    timeline,
+    workbench,
+)
 from pages.errors import install_page_errors
 from pages.web import HERE, SESSION_COOKIE, session_secret
 from settings import Settings
@@ -24,7 +36,7 @@ def install_pages(app: FastAPI, settings: Settings) -> None:
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     # importing before item: /items/import is not an item id.
-    for module in (signin, workbench, ledger, importing, item, audit, policies, assessment, documents):
+    for module in (signin, workbench, ledger, importing, item, audit, policies, assessment, stats, documents):
         app.include_router(module.router)
     install_page_errors(app)
     timeline.install()

@@ -125,6 +125,12 @@ def rectified_then_ineffective() -> ItemStory:
     return story
 
 
+def three_stories() -> list[ItemStory]:
+    """The stories the statistics, 考核 and 统计 page tests share: a late signer closed effective, a
+    return with an extension, a rectify loop evaluated ineffective."""
+    return [closed_late_signer(), returned_and_overdue(), rectified_then_ineffective()]
+
+
 @pytest.fixture
 async def stats_api(database_url: str, temporal_client: Client) -> AsyncIterator[Api]:
     """The app on a fresh database; nothing here needs a worker (the stories write the log)."""

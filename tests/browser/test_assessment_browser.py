@@ -6,7 +6,7 @@ from __future__ import annotations
 from playwright.async_api import BrowserContext, expect
 
 from store.event_log import EventLog
-from tests.api.test_stats import closed_late_signer, rectified_then_ineffective, returned_and_overdue
+from tests.api.test_stats import three_stories
 from tests.browser.conftest import Site, screenshot, sign_in
 from tests.unit.test_assessment import ladder_story
 
@@ -16,9 +16,8 @@ PERIOD = "from=2026-03-01&to=2026-04-15"
 async def test_the_assessment_page_shows_scores_and_runs_a_what_if(
     site: Site, context: BrowserContext
 ) -> None:
-    log = EventLog(site.sessions)
-    for story in (closed_late_signer(), returned_and_overdue(), rectified_then_ineffective()):
-        await log.append(story.events)
+    for story in three_stories():
+        await EventLog(site.sessions).append(story.events)
     page = await context.new_page()
     await sign_in(page, site, "sup-zhang")
     await page.click("nav >> text=考核")

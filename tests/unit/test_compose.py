@@ -300,7 +300,7 @@ def test_docker_compose_refuses_to_start_without_a_jwt_secret() -> None:
     assert "JWT_SECRET" in result.stderr
 
 
-def test_the_image_builds_htmx_from_the_lockfile_into_the_wheel() -> None:
+def test_the_image_builds_htmx_and_echarts_from_the_lockfile_into_the_wheel() -> None:
     dockerfile = DOCKERFILE.read_text(encoding="utf-8")
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
@@ -310,16 +310,24 @@ def test_the_image_builds_htmx_from_the_lockfile_into_the_wheel() -> None:
     assert re.fullmatch(r"node:\d+\.\d+\.\d+-[\w-]+", stage[1])
     assert "COPY package.json package-lock.json ./" in dockerfile
     assert re.search(r"^RUN npm ci\b", dockerfile, re.MULTILINE)
-    # The file the Makefile vendors lands where the app serves it, before the wheel is built.
-    made = re.search(r"^\tcp (node_modules/\S+) \$@$", makefile, re.MULTILINE)
-    target = re.search(r"^HTMX := (\S+)$", makefile, re.MULTILINE)
-    assert made is not None
-    assert target is not None
-    copy = f"COPY --from={stage[2]} /assets/{made[1]} {target[1]}"
-    assert copy in dockerfile
-    assert dockerfile.index(copy) < dockerfile.index("RUN pip wheel")
+    # Each file the Makefile vendors lands where the app serves it, before the wheel is built.
+    vendored = dict(re.findall(r"^(\w+) := (pages/static/vendor/\S+)$", makefile, re.MULTILINE))
+    assert set(vendored) == {"HTMX", "ECHARTS"}
+    venv = re.search(r"^venv: (.*)$", makefile, re.MULTILINE)
+    assert venv is not None
+    for name, target in vendored.items():
+        assert f"$({name})" in venv[1].split()
+        rule = re.search(rf"^\$\({name}\):.*\n((?:\t.*\n)+)", makefile, re.MULTILINE)
+        assert rule is not None, name
+        made = re.search(r"^\tcp (node_modules/\S+) \$@$", rule[1], re.MULTILINE)
+        assert made is not None, name
+        copy = f"COPY --from={stage[2]} /assets/{made[1]} {target}"
+        assert copy in dockerfile
+        assert dockerfile.index(copy) < dockerfile.index("RUN pip wheel")
     assert dockerfile.index("FROM python") > dockerfile.index(stage[0])
-    # The wheel includes it, and the host's own copies never reach the build context.
+    # The wheel includes them (and the pages' own scripts), and the host's own copies never reach
+    # the build context.
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert '"static/vendor/*.js"' in pyproject
+    assert '"static/*.js"' in pyproject
     assert {"node_modules", "pages/static/vendor"} <= set(ignored)
