@@ -10,6 +10,7 @@ used; `duban documents template FILE` writes it out for the office to edit.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -83,8 +84,11 @@ def write_default_template(path: Path) -> None:
     default_template().save(str(path))
 
 
-def _load_template(template: Path | None) -> DocxDocument:
-    return default_template() if template is None else Document(str(template))
+def load_template(
+    template: Path | None, default: Callable[[], DocxDocument] = default_template
+) -> DocxDocument:
+    """The office's template file, or `default()` when none is set."""
+    return default() if template is None else Document(str(template))
 
 
 def _fill_text(paragraph: Paragraph, values: dict[str, str]) -> None:
@@ -137,9 +141,33 @@ def _table_rows(name: str, figures: dict[str, Any]) -> tuple[list[str], list[lis
     return list(ITEM_HEADERS), rows
 
 
+def fill_template(
+    document: DocxDocument, values: dict[str, str], tables: dict[str, tuple[list[str], list[list[str]]]]
+) -> bytes:
+    """Replace the placeholders in `document` (body and table cells): a paragraph holding only a
+    name in `tables` becomes that table, every other `{{name}}` its value. The saved bytes."""
+    paragraphs = list(document.paragraphs)
+    for table in document.tables:
+        for row in table.rows:
+            for cell in row.cells:
+                paragraphs.extend(cell.paragraphs)
+    for paragraph in paragraphs:
+        marker = paragraph.text.strip()
+        name = marker[2:-2] if marker.startswith("{{") and marker.endswith("}}") else ""
+        if name in tables:
+            headers, rows = tables[name]
+            table = _table(document, headers, rows)
+            paragraph._p.addnext(table._tbl)
+            paragraph._p.getparent().remove(paragraph._p)
+        else:
+            _fill_text(paragraph, values)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
 def render_docx(title: str, figures: dict[str, Any], figures_hash: str, template: Path | None) -> bytes:
     """The document from `template` (or the default) filled with `figures`."""
-    document = _load_template(template)
     values = {
         "title": title,
         "period": f"{_day(figures['from'])} 至 {_day(figures['to'])}（{figures['period']}）",
@@ -149,24 +177,8 @@ def render_docx(title: str, figures: dict[str, Any], figures_hash: str, template
         "red_count": str(len(figures["red_and_overdue"])),
         "stuck_count": str(len(figures["stuck"])),
     }
-    paragraphs = list(document.paragraphs)
-    for table in document.tables:
-        for row in table.rows:
-            for cell in row.cells:
-                paragraphs.extend(cell.paragraphs)
-    for paragraph in paragraphs:
-        marker = paragraph.text.strip()
-        name = marker[2:-2] if marker.startswith("{{") and marker.endswith("}}") else ""
-        if name in TABLES:
-            headers, rows = _table_rows(name, figures)
-            table = _table(document, headers, rows)
-            paragraph._p.addnext(table._tbl)
-            paragraph._p.getparent().remove(paragraph._p)
-        else:
-            _fill_text(paragraph, values)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
+    tables = {name: _table_rows(name, figures) for name in TABLES}
+    return fill_template(load_template(template), values, tables)
 
 
 def _day(iso: str) -> str:
