@@ -156,7 +156,7 @@ def _score_value(unit: dict[str, Any], key: str, names: dict[str, str]) -> Any:
     if key == "name":
         return names.get(unit["unit"], unit["unit"])
     if key == "band_label":
-        return _band_label(unit["band"])
+        return BAND_LABELS[Band(unit["band"])]
     if key in ("score", "base", "deductions", "bonus"):
         return float(unit[key])
     return unit[key]
