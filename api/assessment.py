@@ -24,7 +24,7 @@ from activities.assessment_documents import (
 )
 from activities.documents import DOCX, XLSX
 from api.documents import attachment
-from api.errors import SIGNED_IN_ERRORS, NotFound
+from api.errors import SIGNED_IN_ERRORS, NotFound, error_responses
 from api.permissions import ItemReader, Supervisor, role_in, unit_scope
 from api.services import ServicesDep
 from api.stats import parse_instant
@@ -476,7 +476,7 @@ class DocumentFormat(StrEnum):
     "/publications/{position}/document",
     summary="下载已发布的考核 / a published assessment as .docx or .xlsx",
     response_class=Response,
-    responses={200: {"content": {DOCX: {}, XLSX: {}}}},
+    responses={200: {"content": {DOCX: {}, XLSX: {}}}, **error_responses(404)},
 )
 async def publication_file(
     position: Annotated[int, Path(ge=1, le=1_000_000_000)],
