@@ -1,4 +1,4 @@
-"""The rhythms' activity: 月督促 requests and 通报, 季调度 summaries — each period once.
+"""The rhythms' activity: 月督促 requests and 通报, 季调度 summaries, 年评估 drafts — each period once.
 
 月督促 (on and after the N-th working day of a month): every lead unit with open items gets one
 request listing them, less those it reported progress on this month; the unit's users find it
