@@ -168,16 +168,16 @@ def cmd_documents(settings: Settings, args: argparse.Namespace) -> int:
     path = Path(args.file)
     if path.exists():
         raise CliError(f"{path} 已存在，不覆盖 / exists, not overwritten", code=2)
-    from activities.assessment_documents import write_default_assessment_template  # noqa: PLC0415
-    from activities.documents import write_default_template  # noqa: PLC0415
+    from activities.assessment_documents import default_assessment_template  # noqa: PLC0415
+    from activities.documents import default_template, write_default_template  # noqa: PLC0415
 
-    write, setting = (
-        (write_default_assessment_template, "ASSESSMENT_TEMPLATE")
+    default, setting = (
+        (default_assessment_template, "ASSESSMENT_TEMPLATE")
         if args.assessment
-        else (write_default_template, "DOCUMENT_TEMPLATE")
+        else (default_template, "DOCUMENT_TEMPLATE")
     )
     try:
-        write(path)
+        write_default_template(path, default)
     except OSError as error:
         raise CliError(f"无法写入 {path} / cannot write the file: {error.strerror}", code=2) from error
     print(f"已写出模板 {path}；编辑后设置 {setting}={path} 并重启 worker / template written")

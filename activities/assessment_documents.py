@@ -21,12 +21,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from docx import Document
 from docx.document import Document as DocxDocument
-from docx.shared import Pt
 from openpyxl import Workbook
 
-from activities.documents import fill_template, load_template
+from activities.documents import build_template, fill_template, load_template
 from domain.assessment import BAND_LABELS, RULE_LABELS, Band, Rule, figures_of
 from domain.instants import CHINA
 from office.assessment import AnnualDraft, Scored
@@ -87,21 +85,17 @@ def _rule_label(rule: Rule) -> str:
 
 def default_assessment_template() -> DocxDocument:
     """The default 考核 template: heading, the score table, the per-rule table, the figures' hash."""
-    document = Document()
-    document.styles["Normal"].font.size = Pt(11)
-    document.add_heading("{{title}}", level=1)
-    document.add_paragraph("考核期间：{{period}}　考核办法：第 {{policy_version}} 版　状态：{{status}}")
-    document.add_heading("一、各单位得分、等次与排名（{{unit_count}} 个单位）", level=2)
-    document.add_paragraph("{{score_table}}")
-    document.add_heading("二、各单位分项得分", level=2)
-    document.add_paragraph("{{rule_table}}")
-    document.add_paragraph("工作日历：{{calendar}}。数据指纹（SHA-256）：{{figures_hash}}")
-    return document
-
-
-def write_default_assessment_template(path: Path) -> None:
-    """Write the default 考核 template where the office can edit it (then set ASSESSMENT_TEMPLATE)."""
-    default_assessment_template().save(str(path))
+    return build_template(
+        (
+            (1, "{{title}}"),
+            (0, "考核期间：{{period}}　考核办法：第 {{policy_version}} 版　状态：{{status}}"),
+            (2, "一、各单位得分、等次与排名（{{unit_count}} 个单位）"),
+            (0, "{{score_table}}"),
+            (2, "二、各单位分项得分"),
+            (0, "{{rule_table}}"),
+            (0, "工作日历：{{calendar}}。数据指纹（SHA-256）：{{figures_hash}}"),
+        )
+    )
 
 
 def _day(moment: datetime) -> str:

@@ -10,7 +10,7 @@ used; `duban documents template FILE` writes it out for the office to edit.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -63,25 +63,39 @@ def short_label(figure: str) -> str:
     return FIGURE_LABELS[figure].split(" / ")[0]
 
 
-def default_template() -> DocxDocument:
-    """The default template: a heading, three sections with their tables, the figures' hash."""
+def build_template(blocks: Sequence[tuple[int, str]]) -> DocxDocument:
+    """A template from (level, text) blocks: level 1 or 2 a heading, 0 a paragraph."""
     document = Document()
     document.styles["Normal"].font.size = Pt(11)
-    document.add_heading("{{title}}", level=1)
-    document.add_paragraph("统计期间：{{period}}　数据截至：{{as_of}}")
-    document.add_heading("一、各单位办理情况", level=2)
-    document.add_paragraph("{{unit_table}}")
-    document.add_heading("二、红灯及超期事项（{{red_count}} 项）", level=2)
-    document.add_paragraph("{{red_items}}")
-    document.add_heading("三、久拖未动事项（{{stuck_count}} 项）", level=2)
-    document.add_paragraph("{{stuck_items}}")
-    document.add_paragraph("工作日历：{{calendar}}。数据指纹（SHA-256）：{{figures_hash}}")
+    for level, text in blocks:
+        if level:
+            document.add_heading(text, level=level)
+        else:
+            document.add_paragraph(text)
     return document
 
 
-def write_default_template(path: Path) -> None:
-    """Write the default template where the office can edit it (then point DOCUMENT_TEMPLATE at it)."""
-    default_template().save(str(path))
+def default_template() -> DocxDocument:
+    """The default template: a heading, three sections with their tables, the figures' hash."""
+    return build_template(
+        (
+            (1, "{{title}}"),
+            (0, "统计期间：{{period}}　数据截至：{{as_of}}"),
+            (2, "一、各单位办理情况"),
+            (0, "{{unit_table}}"),
+            (2, "二、红灯及超期事项（{{red_count}} 项）"),
+            (0, "{{red_items}}"),
+            (2, "三、久拖未动事项（{{stuck_count}} 项）"),
+            (0, "{{stuck_items}}"),
+            (0, "工作日历：{{calendar}}。数据指纹（SHA-256）：{{figures_hash}}"),
+        )
+    )
+
+
+def write_default_template(path: Path, default: Callable[[], DocxDocument] = default_template) -> None:
+    """Write a default template where the office can edit it (then point DOCUMENT_TEMPLATE, or
+    ASSESSMENT_TEMPLATE for the 考核 result's, at it)."""
+    default().save(str(path))
 
 
 def load_template(

@@ -207,15 +207,26 @@ class RhythmActivities:
         users = await OrgDirectory(self._sessions).users()
         readers = [u.id for u in users if u.role in (Role.LEADER, Role.SUPERVISOR)]  # for the leaders
         record = {"recipients": readers, "documents": [_listed(d) for d in documents]}
-        await self._store.record_run(
-            RunRecord(rhythm=Rhythm.QUARTERLY, period=period, ran_at=now, figures_hash=digest, record=record)
+        detail = f"季调度 {period} 汇总已生成 / summary generated"
+        return await self._recorded(
+            Rhythm.QUARTERLY,
+            day,
+            RunRecord(rhythm=Rhythm.QUARTERLY, period=period, ran_at=now, figures_hash=digest, record=record),
+            documents,
+            detail,
         )
+
+    async def _recorded(
+        self, rhythm: Rhythm, day: date, run: RunRecord, documents: list[DocumentInfo], detail: str
+    ) -> RhythmReport:
+        """Record the period's run (last: a retry before this finds no record) and report it."""
+        await self._store.record_run(run)
         return RhythmReport(
-            rhythm=Rhythm.QUARTERLY,
+            rhythm=rhythm,
             day=day.isoformat(),
-            period=period,
+            period=run.period,
             ran=True,
-            detail=f"季调度 {period} 汇总已生成 / summary generated",
+            detail=detail,
             documents=[d.id for d in documents],
         )
 
@@ -236,17 +247,9 @@ class RhythmActivities:
         }
         # The stored documents' hash: a retry after a policy change keeps what was stored first.
         digest = documents[0].figures_hash
-        await self._store.record_run(
-            RunRecord(rhythm=Rhythm.ANNUAL, period=period, ran_at=now, figures_hash=digest, record=record)
-        )
-        return RhythmReport(
-            rhythm=Rhythm.ANNUAL,
-            day=day.isoformat(),
-            period=period,
-            ran=True,
-            detail=f"年评估 {period} 考核草案已生成，待审核发布 / draft generated, not published",
-            documents=[d.id for d in documents],
-        )
+        run = RunRecord(rhythm=Rhythm.ANNUAL, period=period, ran_at=now, figures_hash=digest, record=record)
+        detail = f"年评估 {period} 考核草案已生成，待审核发布 / draft generated, not published"
+        return await self._recorded(Rhythm.ANNUAL, day, run, documents, detail)
 
     async def annual_documents(self, year: int) -> tuple[list[DocumentInfo], AnnualDraft]:
         """The year's 考核 draft (current policy, as of the year's end) stored as `.docx` and `.xlsx`
@@ -255,22 +258,8 @@ class RhythmActivities:
         rendered = draft_document(draft)
         word = render_assessment_docx(rendered, self._settings.assessment_template)
         sheet = render_assessment_xlsx(rendered)
-        now = _now()
-        stored = []
-        for kind, content, media, suffix in (
-            (DocumentKind.ANNUAL_ASSESSMENT, word, DOCX, "docx"),
-            (DocumentKind.ANNUAL_ASSESSMENT_FIGURES, sheet, XLSX, "xlsx"),
-        ):
-            document = NewDocument(
-                kind=kind,
-                period=str(year),
-                title=f"{DOCUMENT_LABELS[kind]}（{year}）",
-                filename=f"{RHYTHM_LABELS[Rhythm.ANNUAL]}-{DOCUMENT_LABELS[kind]}-{year}.{suffix}",
-                media_type=media,
-                figures_hash=draft.figures_hash,
-                content=content,
-            )
-            stored.append(await self._store.save_document(document, now))
+        kinds = (DocumentKind.ANNUAL_ASSESSMENT, DocumentKind.ANNUAL_ASSESSMENT_FIGURES)
+        stored = await self._save_pair(Rhythm.ANNUAL, kinds, str(year), (word, sheet), draft.figures_hash)
         return stored, draft
 
     async def figures(self, rhythm: Rhythm, bounds: PeriodBounds) -> tuple[dict[str, Any], str]:
@@ -308,20 +297,35 @@ class RhythmActivities:
         title = f"{DOCUMENT_LABELS[kinds[0]]}（{bounds.key}）"
         word = render_docx(title, figures, digest, self._settings.template)
         sheet = render_xlsx(title, figures, digest)
+        return await self._save_pair(rhythm, kinds, bounds.key, (word, sheet), digest), digest
+
+    async def _save_pair(
+        self,
+        rhythm: Rhythm,
+        kinds: tuple[DocumentKind, DocumentKind],
+        period: str,
+        contents: tuple[bytes, bytes],
+        digest: str,
+    ) -> list[DocumentInfo]:
+        """Store a period's `.docx` and `.xlsx` under (kind, period), unless already stored: the
+        stored ones either way."""
         now = _now()
         stored = []
-        for kind, content, media, suffix in ((kinds[0], word, DOCX, "docx"), (kinds[1], sheet, XLSX, "xlsx")):
+        for kind, content, media, suffix in (
+            (kinds[0], contents[0], DOCX, "docx"),
+            (kinds[1], contents[1], XLSX, "xlsx"),
+        ):
             document = NewDocument(
                 kind=kind,
-                period=bounds.key,
-                title=f"{DOCUMENT_LABELS[kind]}（{bounds.key}）",
-                filename=f"{RHYTHM_LABELS[rhythm]}-{DOCUMENT_LABELS[kind]}-{bounds.key}.{suffix}",
+                period=period,
+                title=f"{DOCUMENT_LABELS[kind]}（{period}）",
+                filename=f"{RHYTHM_LABELS[rhythm]}-{DOCUMENT_LABELS[kind]}-{period}.{suffix}",
                 media_type=media,
                 figures_hash=digest,
                 content=content,
             )
             stored.append(await self._store.save_document(document, now))
-        return stored, digest
+        return stored
 
 
 def _named(views: list[Any], names: dict[str, str]) -> list[dict[str, Any]]:

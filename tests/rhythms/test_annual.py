@@ -29,11 +29,10 @@ from store.rhythms import RhythmStore
 from tests.api.conftest import AUDITOR, LEAD, LEADER, SUPERVISOR, Api, append_stories, running_api
 from tests.api.test_stats import closed_late_signer, rectified_then_ineffective, returned_and_overdue
 from tests.rhythms.stories import at, opened, run
+from tests.rhythms.test_documents import DOCX, XLSX, download
 from tests.store.stories import unit_user
 from tests.workflows.ladder_support import beijing
 
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 YEAR = {"from": "2026-01-01", "to": "2026-12-31"}
 SPRING = {"from": "2026-03-01", "to": "2026-04-15"}
 SCORE_KEYS = ("unit", "name", "score", "band_label", "band", "rank", "base", "deductions", "bonus")
@@ -71,14 +70,6 @@ def assert_sheet_equals_api(sheet: list[dict[str, Any]], api_units: list[dict[st
                 total["quantity"],
                 total["points"],
             )
-
-
-async def download(api: Api, document: dict[str, Any]) -> bytes:
-    """A listed document's bytes, checking its content type."""
-    response = await api.get(f"/api/documents/{document['id']}", SUPERVISOR)
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"] == document["media_type"]
-    return response.content
 
 
 async def test_the_annual_draft_runs_once_agrees_with_the_api_and_keeps_its_hash(
