@@ -80,7 +80,7 @@ class AssessmentDocument:
 
 
 def _rule_label(rule: Rule) -> str:
-    return RULE_LABELS[rule].split(" / ")[0]
+    return RULE_LABELS[rule].split("/")[0].strip()
 
 
 def default_assessment_template() -> DocxDocument:
