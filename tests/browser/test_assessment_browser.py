@@ -3,6 +3,10 @@ side by side, publishing and downloading the published result, and a unit seeing
 
 from __future__ import annotations
 
+import asyncio
+import io
+from pathlib import Path
+
 from openpyxl import load_workbook
 from playwright.async_api import BrowserContext, expect
 
@@ -65,7 +69,8 @@ async def test_the_assessment_page_shows_scores_and_runs_a_what_if(
     # The published result downloads as the office's files; the workbook holds the published score.
     async with page.expect_download() as downloading:
         await page.locator("#publications a", has_text="数据 .xlsx").click()
-    sheet = load_workbook(await (await downloading.value).path())["各单位得分"]
+    saved = await asyncio.to_thread(Path(await (await downloading.value).path()).read_bytes)
+    sheet = load_workbook(io.BytesIO(saved))["各单位得分"]
     scores = {row[0]: row[2] for row in sheet.iter_rows(min_row=3, values_only=True)}
     assert scores["czj"] == before
     async with page.expect_download() as downloading:
