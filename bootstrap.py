@@ -276,7 +276,10 @@ async def run_worker(settings: Settings) -> None:
                 notify=notify_activities(sessions, channels, http),
                 action_key=settings.resolved_action_key(),
                 rhythms=RhythmActivities(
-                    sessions, RhythmSettings(settings.rhythm_workday, settings.document_template)
+                    sessions,
+                    RhythmSettings(
+                        settings.rhythm_workday, settings.document_template, settings.assessment_template
+                    ),
                 ),
                 interceptors=[MetricsInterceptor(metrics)],
             ),

@@ -163,17 +163,24 @@ def cmd_org(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_documents(settings: Settings, args: argparse.Namespace) -> int:
-    """Write the default document template, for the office to edit and name in DOCUMENT_TEMPLATE."""
+    """Write the default document template (the 通报's, or with --assessment the 考核 result's), for
+    the office to edit and name in DOCUMENT_TEMPLATE (ASSESSMENT_TEMPLATE)."""
     path = Path(args.file)
     if path.exists():
         raise CliError(f"{path} 已存在，不覆盖 / exists, not overwritten", code=2)
-    from activities.documents import write_default_template  # noqa: PLC0415
+    from activities.assessment_documents import default_assessment_template  # noqa: PLC0415
+    from activities.documents import default_template, write_default_template  # noqa: PLC0415
 
+    default, setting = (
+        (default_assessment_template, "ASSESSMENT_TEMPLATE")
+        if args.assessment
+        else (default_template, "DOCUMENT_TEMPLATE")
+    )
     try:
-        write_default_template(path)
+        write_default_template(path, default)
     except OSError as error:
         raise CliError(f"无法写入 {path} / cannot write the file: {error.strerror}", code=2) from error
-    print(f"已写出模板 {path}；编辑后设置 DOCUMENT_TEMPLATE={path} 并重启 worker / template written")
+    print(f"已写出模板 {path}；编辑后设置 {setting}={path} 并重启 worker / template written")
     return 0
 
 
@@ -642,6 +649,9 @@ def build_parser() -> argparse.ArgumentParser:
         "template", help="写出默认模板供编辑 / write the default .docx template to edit"
     )
     template.add_argument("file", metavar="FILE.docx")
+    template.add_argument(
+        "--assessment", action="store_true", help="考核结果模板 / the 考核 result's template"
+    )
     docs.set_defaults(run=cmd_documents)
     add_audit_commands(commands)
     return parser

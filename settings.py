@@ -67,12 +67,15 @@ class Settings(BaseSettings):
     # The units' robot webhooks and 加签 secrets (TOML, mode 0600), read only when robots are enabled.
     unit_secrets_file: Path | None = None
     digest_cron: str = Field(default="30 8 * * *", description="daily reminder digest, Beijing time")
-    # The rhythms (月督促, 季调度) check daily at this time whether their working day has come.
+    # The rhythms (月督促, 季调度, 年评估) check daily at this time whether their working day has come.
     rhythm_cron: str = Field(default="0 9 * * *", description="daily rhythm check, Beijing time")
-    # 月督促 and 季调度 go out on this working day of the month (Chinese calendar: holidays shift it).
+    # 月督促 and 季调度 go out on this working day of the month, 年评估 on January's (Chinese calendar:
+    # holidays shift it).
     rhythm_workday: int = Field(default=5, ge=1, le=20, description="the N-th working day of the month")
     # An office-edited .docx template for the 通报 / 调度 documents; unset: the built-in default.
     document_template: Path | None = None
+    # An office-edited .docx template for the 考核 result (年评估 draft, published assessments).
+    assessment_template: Path | None = None
     # The Ed25519 key that signs audit checkpoints lives outside the database (embedded: data dir).
     audit_signer_file: Path | None = None
     checkpoint_every_minutes: int = Field(default=60, ge=1, description="signed audit checkpoint schedule")
@@ -96,6 +99,8 @@ class Settings(BaseSettings):
             raise ValueError("TEMPORAL_TLS_CERT_FILE 与 TEMPORAL_TLS_KEY_FILE 须同时设置 / both or none")
         if self.document_template is not None and not self.document_template.is_file():
             raise ValueError(f"DOCUMENT_TEMPLATE 文件不存在 / file not found: {self.document_template}")
+        if self.assessment_template is not None and not self.assessment_template.is_file():
+            raise ValueError(f"ASSESSMENT_TEMPLATE 文件不存在 / file not found: {self.assessment_template}")
         for name in ("temporal_tls_ca_file", "temporal_tls_cert_file", "temporal_tls_key_file"):
             path = getattr(self, name)
             if path is not None and not path.is_file():

@@ -10,6 +10,7 @@ used; `duban documents template FILE` writes it out for the office to edit.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -62,29 +63,46 @@ def short_label(figure: str) -> str:
     return FIGURE_LABELS[figure].split(" / ")[0]
 
 
-def default_template() -> DocxDocument:
-    """The default template: a heading, three sections with their tables, the figures' hash."""
+def build_template(blocks: Sequence[tuple[int, str]]) -> DocxDocument:
+    """A template from (level, text) blocks: level 1 or 2 a heading, 0 a paragraph."""
     document = Document()
     document.styles["Normal"].font.size = Pt(11)
-    document.add_heading("{{title}}", level=1)
-    document.add_paragraph("统计期间：{{period}}　数据截至：{{as_of}}")
-    document.add_heading("一、各单位办理情况", level=2)
-    document.add_paragraph("{{unit_table}}")
-    document.add_heading("二、红灯及超期事项（{{red_count}} 项）", level=2)
-    document.add_paragraph("{{red_items}}")
-    document.add_heading("三、久拖未动事项（{{stuck_count}} 项）", level=2)
-    document.add_paragraph("{{stuck_items}}")
-    document.add_paragraph("工作日历：{{calendar}}。数据指纹（SHA-256）：{{figures_hash}}")
+    for level, text in blocks:
+        if level:
+            document.add_heading(text, level=level)
+        else:
+            document.add_paragraph(text)
     return document
 
 
-def write_default_template(path: Path) -> None:
-    """Write the default template where the office can edit it (then point DOCUMENT_TEMPLATE at it)."""
-    default_template().save(str(path))
+def default_template() -> DocxDocument:
+    """The default template: a heading, three sections with their tables, the figures' hash."""
+    return build_template(
+        (
+            (1, "{{title}}"),
+            (0, "统计期间：{{period}}　数据截至：{{as_of}}"),
+            (2, "一、各单位办理情况"),
+            (0, "{{unit_table}}"),
+            (2, "二、红灯及超期事项（{{red_count}} 项）"),
+            (0, "{{red_items}}"),
+            (2, "三、久拖未动事项（{{stuck_count}} 项）"),
+            (0, "{{stuck_items}}"),
+            (0, "工作日历：{{calendar}}。数据指纹（SHA-256）：{{figures_hash}}"),
+        )
+    )
 
 
-def _load_template(template: Path | None) -> DocxDocument:
-    return default_template() if template is None else Document(str(template))
+def write_default_template(path: Path, default: Callable[[], DocxDocument] = default_template) -> None:
+    """Write a default template where the office can edit it (then point DOCUMENT_TEMPLATE, or
+    ASSESSMENT_TEMPLATE for the 考核 result's, at it)."""
+    default().save(str(path))
+
+
+def load_template(
+    template: Path | None, default: Callable[[], DocxDocument] = default_template
+) -> DocxDocument:
+    """The office's template file, or `default()` when none is set."""
+    return default() if template is None else Document(str(template))
 
 
 def _fill_text(paragraph: Paragraph, values: dict[str, str]) -> None:
@@ -137,9 +155,33 @@ def _table_rows(name: str, figures: dict[str, Any]) -> tuple[list[str], list[lis
     return list(ITEM_HEADERS), rows
 
 
+def fill_template(
+    document: DocxDocument, values: dict[str, str], tables: dict[str, tuple[list[str], list[list[str]]]]
+) -> bytes:
+    """Replace the placeholders in `document` (body and table cells): a paragraph holding only a
+    name in `tables` becomes that table, every other `{{name}}` its value. The saved bytes."""
+    paragraphs = list(document.paragraphs)
+    for table in document.tables:
+        for row in table.rows:
+            for cell in row.cells:
+                paragraphs.extend(cell.paragraphs)
+    for paragraph in paragraphs:
+        marker = paragraph.text.strip()
+        name = marker[2:-2] if marker.startswith("{{") and marker.endswith("}}") else ""
+        if name in tables:
+            headers, rows = tables[name]
+            table = _table(document, headers, rows)
+            paragraph._p.addnext(table._tbl)
+            paragraph._p.getparent().remove(paragraph._p)
+        else:
+            _fill_text(paragraph, values)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
 def render_docx(title: str, figures: dict[str, Any], figures_hash: str, template: Path | None) -> bytes:
     """The document from `template` (or the default) filled with `figures`."""
-    document = _load_template(template)
     values = {
         "title": title,
         "period": f"{_day(figures['from'])} 至 {_day(figures['to'])}（{figures['period']}）",
@@ -149,24 +191,8 @@ def render_docx(title: str, figures: dict[str, Any], figures_hash: str, template
         "red_count": str(len(figures["red_and_overdue"])),
         "stuck_count": str(len(figures["stuck"])),
     }
-    paragraphs = list(document.paragraphs)
-    for table in document.tables:
-        for row in table.rows:
-            for cell in row.cells:
-                paragraphs.extend(cell.paragraphs)
-    for paragraph in paragraphs:
-        marker = paragraph.text.strip()
-        name = marker[2:-2] if marker.startswith("{{") and marker.endswith("}}") else ""
-        if name in TABLES:
-            headers, rows = _table_rows(name, figures)
-            table = _table(document, headers, rows)
-            paragraph._p.addnext(table._tbl)
-            paragraph._p.getparent().remove(paragraph._p)
-        else:
-            _fill_text(paragraph, values)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
+    tables = {name: _table_rows(name, figures) for name in TABLES}
+    return fill_template(load_template(template), values, tables)
 
 
 def _day(iso: str) -> str:

@@ -1,9 +1,11 @@
-"""The rhythms' activity: 月督促 requests and 通报, 季调度 summaries — each period once.
+"""The rhythms' activity: 月督促 requests and 通报, 季调度 summaries, 年评估 drafts — each period once.
 
 月督促 (on and after the N-th working day of a month): every lead unit with open items gets one
 request listing them, less those it reported progress on this month; the unit's users find it
 in their inbox. The same run issues the 通报 of the month before. 季调度 (on and after the N-th
 working day of a quarter's first month): the summary of the quarter before, for the leaders.
+年评估 (on and after the N-th working day of January): the 考核 draft of the year before for every
+unit, as `.docx` and `.xlsx` for the supervisor to review — it publishes nothing.
 
 Documents are computed as of their period's end, so regenerating one later gives the same
 figures and the same hash. Each run is recorded once per (rhythm, period) with what it
@@ -21,6 +23,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
+from activities.assessment_documents import draft_document, render_assessment_docx, render_assessment_xlsx
 from activities.documents import DOCX, XLSX, render_docx, render_xlsx
 from activities.figures import compute_figures
 from adapters.workdays import ChinaWorkdays
@@ -38,6 +41,7 @@ from domain.rhythms import (
     monthly_requests,
     nth_workday,
     previous_month,
+    previous_year,
     quarter_bounds,
     quarter_key,
     quarter_start,
@@ -46,6 +50,7 @@ from domain.rhythms import (
     stuck_longest,
 )
 from domain.statistics import GroupBy, Period
+from office.assessment import AnnualDraft, draft_annual_assessment
 from store.inbox import Inbox, InboxNotice
 from store.org import OrgDirectory, UserRecord
 from store.rhythms import DocumentInfo, NewDocument, RhythmStore, RunRecord, UnitRequest
@@ -64,6 +69,7 @@ class RhythmSettings:
 
     workday: int = 5
     template: Path | None = None
+    assessment_template: Path | None = None
 
 
 def inbox_seq(period: str) -> int:
@@ -87,13 +93,20 @@ class RhythmActivities:
         day = date.fromisoformat(run.day)
         if run.rhythm is Rhythm.MONTHLY:
             return await self._monthly(day)
+        if run.rhythm is Rhythm.ANNUAL:
+            return await self._annual(day)
         return await self._quarterly(day)
 
     def _due(self, day: date, first_month: int) -> date:
         return nth_workday(day.year, first_month, self._settings.workday, ChinaWorkdays().is_workday)
 
     def _not_now(self, rhythm: Rhythm, day: date, period: str) -> RhythmReport | None:
-        due = self._due(day, quarter_start(day).month if rhythm is Rhythm.QUARTERLY else day.month)
+        first_month = {
+            Rhythm.MONTHLY: day.month,
+            Rhythm.QUARTERLY: quarter_start(day).month,
+            Rhythm.ANNUAL: 1,
+        }
+        due = self._due(day, first_month[rhythm])
         if day < due:
             return RhythmReport(
                 rhythm=rhythm, day=day.isoformat(), period=period, ran=False, detail=f"未到 {due} / not due"
@@ -194,17 +207,60 @@ class RhythmActivities:
         users = await OrgDirectory(self._sessions).users()
         readers = [u.id for u in users if u.role in (Role.LEADER, Role.SUPERVISOR)]  # for the leaders
         record = {"recipients": readers, "documents": [_listed(d) for d in documents]}
-        await self._store.record_run(
-            RunRecord(rhythm=Rhythm.QUARTERLY, period=period, ran_at=now, figures_hash=digest, record=record)
+        detail = f"季调度 {period} 汇总已生成 / summary generated"
+        return await self._recorded(
+            Rhythm.QUARTERLY,
+            day,
+            RunRecord(rhythm=Rhythm.QUARTERLY, period=period, ran_at=now, figures_hash=digest, record=record),
+            documents,
+            detail,
         )
+
+    async def _recorded(
+        self, rhythm: Rhythm, day: date, run: RunRecord, documents: list[DocumentInfo], detail: str
+    ) -> RhythmReport:
+        """Record the period's run (last: a retry before this finds no record) and report it."""
+        await self._store.record_run(run)
         return RhythmReport(
-            rhythm=Rhythm.QUARTERLY,
+            rhythm=rhythm,
             day=day.isoformat(),
-            period=period,
+            period=run.period,
             ran=True,
-            detail=f"季调度 {period} 汇总已生成 / summary generated",
+            detail=detail,
             documents=[d.id for d in documents],
         )
+
+    async def _annual(self, day: date) -> RhythmReport:
+        period = previous_year(day)
+        skipped = self._not_now(Rhythm.ANNUAL, day, period) or await self._already(Rhythm.ANNUAL, day, period)
+        if skipped is not None:
+            return skipped
+        now = _now()
+        documents, draft = await self.annual_documents(int(period))
+        users = await OrgDirectory(self._sessions).users()
+        readers = [u.id for u in users if u.role is Role.SUPERVISOR]  # who reviews and publishes
+        record = {
+            "recipients": readers,
+            "documents": [_listed(d) for d in documents],
+            "policy_version": draft.scored.policy.version,
+            "scores": {s.unit: [str(s.score), s.band.value, s.rank] for s in draft.scored.scores},
+        }
+        # The stored documents' hash: a retry after a policy change keeps what was stored first.
+        digest = documents[0].figures_hash
+        run = RunRecord(rhythm=Rhythm.ANNUAL, period=period, ran_at=now, figures_hash=digest, record=record)
+        detail = f"年评估 {period} 考核草案已生成，待审核发布 / draft generated, not published"
+        return await self._recorded(Rhythm.ANNUAL, day, run, documents, detail)
+
+    async def annual_documents(self, year: int) -> tuple[list[DocumentInfo], AnnualDraft]:
+        """The year's 考核 draft (current policy, as of the year's end) stored as `.docx` and `.xlsx`
+        under (kind, year) — a second call stores nothing new — and the draft itself."""
+        draft = await draft_annual_assessment(year, self._sessions)
+        rendered = draft_document(draft)
+        word = render_assessment_docx(rendered, self._settings.assessment_template)
+        sheet = render_assessment_xlsx(rendered)
+        kinds = (DocumentKind.ANNUAL_ASSESSMENT, DocumentKind.ANNUAL_ASSESSMENT_FIGURES)
+        stored = await self._save_pair(Rhythm.ANNUAL, kinds, str(year), (word, sheet), draft.figures_hash)
+        return stored, draft
 
     async def figures(self, rhythm: Rhythm, bounds: PeriodBounds) -> tuple[dict[str, Any], str]:
         """The document figures of a period, as of its end, and their hash (the same whenever asked)."""
@@ -241,20 +297,35 @@ class RhythmActivities:
         title = f"{DOCUMENT_LABELS[kinds[0]]}（{bounds.key}）"
         word = render_docx(title, figures, digest, self._settings.template)
         sheet = render_xlsx(title, figures, digest)
+        return await self._save_pair(rhythm, kinds, bounds.key, (word, sheet), digest), digest
+
+    async def _save_pair(
+        self,
+        rhythm: Rhythm,
+        kinds: tuple[DocumentKind, DocumentKind],
+        period: str,
+        contents: tuple[bytes, bytes],
+        digest: str,
+    ) -> list[DocumentInfo]:
+        """Store a period's `.docx` and `.xlsx` under (kind, period), unless already stored: the
+        stored ones either way."""
         now = _now()
         stored = []
-        for kind, content, media, suffix in ((kinds[0], word, DOCX, "docx"), (kinds[1], sheet, XLSX, "xlsx")):
+        for kind, content, media, suffix in (
+            (kinds[0], contents[0], DOCX, "docx"),
+            (kinds[1], contents[1], XLSX, "xlsx"),
+        ):
             document = NewDocument(
                 kind=kind,
-                period=bounds.key,
-                title=f"{DOCUMENT_LABELS[kind]}（{bounds.key}）",
-                filename=f"{RHYTHM_LABELS[rhythm]}-{DOCUMENT_LABELS[kind]}-{bounds.key}.{suffix}",
+                period=period,
+                title=f"{DOCUMENT_LABELS[kind]}（{period}）",
+                filename=f"{RHYTHM_LABELS[rhythm]}-{DOCUMENT_LABELS[kind]}-{period}.{suffix}",
                 media_type=media,
                 figures_hash=digest,
                 content=content,
             )
             stored.append(await self._store.save_document(document, now))
-        return stored, digest
+        return stored
 
 
 def _named(views: list[Any], names: dict[str, str]) -> list[dict[str, Any]]:

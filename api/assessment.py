@@ -10,12 +10,21 @@ and its rank only.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.errors import SIGNED_IN_ERRORS, NotFound
+from activities.assessment_documents import (
+    publication_document,
+    render_assessment_docx,
+    render_assessment_xlsx,
+)
+from activities.documents import DOCX, XLSX
+from api.documents import attachment
+from api.errors import SIGNED_IN_ERRORS, NotFound, error_responses
 from api.permissions import ItemReader, Supervisor, role_in, unit_scope
 from api.services import ServicesDep
 from api.stats import parse_instant
@@ -37,6 +46,7 @@ from domain.refusals import CommandRefused, conflict, forbidden, invalid
 from domain.statistics import Period
 from office.assessment import AssessmentService, Scored, assessment_period
 from store.assessment import PeriodPublished, PolicyVersionMissing, Publication, ScoringPolicy
+from store.org import OrgDirectory
 
 router = APIRouter(prefix="/api/assessment", tags=["assessment"], responses=SIGNED_IN_ERRORS)
 
@@ -453,3 +463,49 @@ async def publication(
     if found is None:
         raise NotFound(f"没有这次发布 / no such publication: {position}")
     return _publication(found, unit_scope(actor))
+
+
+class DocumentFormat(StrEnum):
+    """The file a publication is downloaded as."""
+
+    DOCX = "docx"
+    XLSX = "xlsx"
+
+
+@router.get(
+    "/publications/{position}/document",
+    summary="下载已发布的考核 / a published assessment as .docx or .xlsx",
+    response_class=Response,
+    responses={200: {"content": {DOCX: {}, XLSX: {}}}, **error_responses(404)},
+)
+async def publication_file(
+    position: Annotated[int, Path(ge=1, le=1_000_000_000)],
+    actor: Overseer,
+    services: ServicesDep,
+    format_: Annotated[
+        DocumentFormat, Query(alias="format", description="docx（考核结果）或 xlsx（数据）/ the file type")
+    ] = DocumentFormat.DOCX,
+) -> Response:
+    """The published figures as stored, as the office's `.docx` (from its template) or as `.xlsx`
+    (scores, bands, ranks, per-rule totals, and the breakdown per item and rule when scoring the
+    period again under the publication's version gives exactly the published figures).
+
+    403 a unit user (the file covers every unit) · 404 unknown position.
+    """
+    service = AssessmentService(services.sessions)
+    found = await service.publications.get(position)
+    if found is None:
+        raise NotFound(f"没有这次发布 / no such publication: {position}")
+    scored = await service.rescore(found)
+    names = (
+        scored.units
+        if scored is not None
+        else {unit.id: unit.name for unit in await OrgDirectory(services.sessions).units()}
+    )
+    rendered = publication_document(found, names, scored)
+    if format_ is DocumentFormat.XLSX:
+        content, media = render_assessment_xlsx(rendered), XLSX
+    else:
+        content, media = render_assessment_docx(rendered, services.settings.assessment_template), DOCX
+    filename = f"考核结果-第{position}号发布.{format_.value}"
+    return Response(content, media_type=media, headers={"Content-Disposition": attachment(filename)})

@@ -1,8 +1,10 @@
-"""The office's rhythms — 月督促 (monthly progress requests) and 季调度 (quarterly summary) — as pure rules.
+"""The office's rhythms — 月督促 (monthly progress requests), 季调度 (quarterly summary) and 年评估
+(the annual 考核 draft) — as pure rules.
 
-Periods are Beijing calendar months ("2026-11") and quarters ("2026-Q3"). A rhythm is due on
-the N-th working day of its month (the Chinese calendar is injected), and a run on any later day
-of the same period catches up on a missed one; the store makes each (rhythm, period) happen once.
+Periods are Beijing calendar months ("2026-11"), quarters ("2026-Q3") and years ("2026"). A
+rhythm is due on the N-th working day of its month (the Chinese calendar is injected) — the
+年评估 on January's — and a run on any later day of the same period catches up on a missed one;
+the store makes each (rhythm, period) happen once.
 
 The burden rule: one request per unit per month, listing every open item the unit leads, less
 the items on which the unit already reported progress that month ("report once, reuse").
@@ -35,9 +37,10 @@ class Rhythm(StrEnum):
 
     MONTHLY = "monthly"
     QUARTERLY = "quarterly"
+    ANNUAL = "annual"
 
 
-RHYTHM_LABELS = {Rhythm.MONTHLY: "月督促", Rhythm.QUARTERLY: "季调度"}
+RHYTHM_LABELS = {Rhythm.MONTHLY: "月督促", Rhythm.QUARTERLY: "季调度", Rhythm.ANNUAL: "年评估"}
 
 
 class DocumentKind(StrEnum):
@@ -47,6 +50,8 @@ class DocumentKind(StrEnum):
     MONTHLY_FIGURES = "monthly_figures"
     QUARTERLY_SUMMARY = "quarterly_summary"
     QUARTERLY_FIGURES = "quarterly_figures"
+    ANNUAL_ASSESSMENT = "annual_assessment"
+    ANNUAL_ASSESSMENT_FIGURES = "annual_assessment_figures"
 
 
 DOCUMENT_LABELS = {
@@ -54,6 +59,8 @@ DOCUMENT_LABELS = {
     DocumentKind.MONTHLY_FIGURES: "月度通报数据",
     DocumentKind.QUARTERLY_SUMMARY: "季度调度汇总",
     DocumentKind.QUARTERLY_FIGURES: "季度调度数据",
+    DocumentKind.ANNUAL_ASSESSMENT: "年度考核结果（草案）",
+    DocumentKind.ANNUAL_ASSESSMENT_FIGURES: "年度考核数据（草案）",
 }
 
 
@@ -88,6 +95,11 @@ def previous_month(day: date) -> date:
 def quarter_key(day: date) -> str:
     """The quarter a day falls in: "2026-Q3"."""
     return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+def previous_year(day: date) -> str:
+    """The year before `day`'s: the one a January 年评估 assesses ("2025" for a day in 2026)."""
+    return str(day.year - 1)
 
 
 def quarter_start(day: date) -> date:

@@ -14,9 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.workdays import ChinaWorkdays
 from domain.assessment import Comparison, Finding, UnitScore, compare, figures_of, item_findings, score_units
+from domain.fold import fold
 from domain.instants import CHINA
+from domain.state import ItemState
 from domain.statistics import Period
-from store.assessment import PublicationStore, ScoringPolicy, ScoringPolicyStore, figures_hash
+from store.assessment import Publication, PublicationStore, ScoringPolicy, ScoringPolicyStore, figures_hash
 from store.org import OrgDirectory
 from store.statistics import item_histories
 
@@ -33,8 +35,18 @@ def year_period(year: int) -> Period:
     return assessment_period(start, end)
 
 
+class ItemLabel(BaseModel):
+    """An item's number and title as of the period's end (for a breakdown a person reads)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    number: str
+    title: str
+
+
 class Findings(BaseModel):
-    """The findings of a period, the units assessed (id → name) and the calendar label."""
+    """The findings of a period, the units assessed (id → name), the items behind the findings
+    (id → number and title) and the calendar label."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -42,6 +54,7 @@ class Findings(BaseModel):
     findings: list[Finding]
     units: dict[str, str]
     calendar: str
+    items: dict[str, ItemLabel] = {}
 
 
 class Scored(BaseModel):
@@ -54,6 +67,7 @@ class Scored(BaseModel):
     scores: list[UnitScore]
     units: dict[str, str]
     calendar: str
+    items: dict[str, ItemLabel] = {}
 
 
 class AnnualDraft(BaseModel):
@@ -80,10 +94,15 @@ class AssessmentService:
         units = {unit.id: unit.name for unit in await org.units() if unit.kind == "unit"}
         calendar = ChinaWorkdays()
         found: list[Finding] = []
+        items: dict[str, ItemLabel] = {}
         async with aclosing(item_histories(self.sessions, until=period.as_of)) as histories:
             async for events in histories:
-                found.extend(item_findings(events, period, calendar.is_workday))
-        return Findings(period=period, findings=found, units=units, calendar=calendar.label)
+                mine = item_findings(events, period, calendar.is_workday)
+                if mine:  # only the items a breakdown names are folded a second time
+                    state = fold(events, ItemState(id=events[0].item_id))
+                    items[state.id] = ItemLabel(number=state.number, title=state.title)
+                found.extend(mine)
+        return Findings(period=period, findings=found, units=units, calendar=calendar.label, items=items)
 
     async def policy(self, version: int | None) -> ScoringPolicy:
         """The version asked for, or the current adopted one."""
@@ -104,6 +123,13 @@ class AssessmentService:
         before, after = _scored(found, now), _scored(found, then)
         return before, after, compare(before.scores, after.scores)
 
+    async def rescore(self, published: Publication) -> Scored | None:
+        """A publication's period scored again under its version — the breakdown behind it — or None
+        when that no longer gives the published figures (a publication stores totals, not lines)."""
+        period = assessment_period(published.period_from, published.period_to)
+        scored = await self.score(period, published.policy_version)
+        return scored if figures_hash(figures_of(scored.scores)) == published.figures_hash else None
+
 
 def _scored(found: Findings, policy: ScoringPolicy) -> Scored:
     return Scored(
@@ -112,6 +138,7 @@ def _scored(found: Findings, policy: ScoringPolicy) -> Scored:
         scores=score_units(found.findings, policy.rules, found.units),
         units=found.units,
         calendar=found.calendar,
+        items=found.items,
     )
 
 

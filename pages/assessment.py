@@ -7,12 +7,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
 from api import assessment as routes
-from api.assessment import Overseer, PolicyEdit, PublishBody
+from api.assessment import DocumentFormat, Overseer, PolicyEdit, PublishBody
 from api.permissions import ItemReader, Supervisor, unit_scope
 from api.services import ServicesDep
 from domain.assessment import BAND_LABELS, RULE_LABELS, Rule
@@ -172,3 +172,15 @@ async def publish(request: Request, actor: PageActor, services: ServicesDep) -> 
         return await _page(request, actor, services, status=422, problem=_problem(error))
     await routes.publish(body, actor, services)
     return see_other(f"/assessment?{urlencode({'from': body.period_from, 'to': body.to})}#publications")
+
+
+@router.get("/assessment/publications/{position}/document")
+async def publication_file(
+    position: Annotated[int, Path(ge=1, le=1_000_000_000)],
+    actor: PageActor,
+    services: ServicesDep,
+    format_: Annotated[DocumentFormat, Query(alias="format")] = DocumentFormat.DOCX,
+) -> Response:
+    """A published assessment as .docx / .xlsx, through the API's handler (404 page when there is none)."""
+    await require(Overseer, actor)
+    return await routes.publication_file(position, actor, services, format_)

@@ -8,7 +8,11 @@ from domain.rhythms import Rhythm
 
 RHYTHM_WORKFLOW = "RhythmWorkflow"
 RUN_RHYTHM_ACTIVITY = "run_rhythm"
-SCHEDULE_IDS = {Rhythm.MONTHLY: "duban-monthly-rhythm", Rhythm.QUARTERLY: "duban-quarterly-rhythm"}
+SCHEDULE_IDS = {
+    Rhythm.MONTHLY: "duban-monthly-rhythm",
+    Rhythm.QUARTERLY: "duban-quarterly-rhythm",
+    Rhythm.ANNUAL: "duban-annual-rhythm",
+}
 
 
 class RhythmRun(BaseModel):

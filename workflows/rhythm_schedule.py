@@ -39,6 +39,6 @@ def rhythm_schedule(rhythm: Rhythm, task_queue: str, cron: str) -> Schedule:
 
 
 async def ensure_rhythm_schedules(client: Client, task_queue: str, cron: str) -> None:
-    """Create both schedules, or bring them to `cron` and `task_queue` (any worker may call this)."""
+    """Create every rhythm's schedule, or bring each to `cron` and `task_queue` (any worker may call this)."""
     for rhythm in Rhythm:
         await upsert_schedule(client, SCHEDULE_IDS[rhythm], rhythm_schedule(rhythm, task_queue, cron))

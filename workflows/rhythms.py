@@ -1,4 +1,4 @@
-"""RhythmWorkflow: one run of 月督促 or 季调度 on a given Beijing day.
+"""RhythmWorkflow: one run of 月督促, 季调度 or 年评估 on a given Beijing day.
 
 A Temporal Schedule starts it every day (see `workflows.rhythm_schedule`); the activity decides
 whether the day is on or after the rhythm's working day and whether the period has already run,

@@ -1,8 +1,13 @@
 """The 考核 page in a real browser: scores with bands, a unit's breakdown, a draft policy's what-if
-side by side, publishing, and a unit seeing only itself."""
+side by side, publishing and downloading the published result, and a unit seeing only itself."""
 
 from __future__ import annotations
 
+import asyncio
+import io
+from pathlib import Path
+
+from openpyxl import load_workbook
 from playwright.async_api import BrowserContext, expect
 
 from store.event_log import EventLog
@@ -60,6 +65,16 @@ async def test_the_assessment_page_shows_scores_and_runs_a_what_if(
     await page.get_by_test_id("publish").locator("input[name=note]").fill("一季度考核")
     await page.get_by_test_id("publish").locator("button[type=submit]").click()
     await expect(page.locator("#publications")).to_contain_text("第 1 版")
+    # The published result downloads as the office's files; the workbook holds the published score.
+    async with page.expect_download() as downloading:
+        await page.locator("#publications a", has_text="数据 .xlsx").click()
+    saved = await asyncio.to_thread(Path(await (await downloading.value).path()).read_bytes)
+    sheet = load_workbook(io.BytesIO(saved))["各单位得分"]
+    scores = {row[0]: row[2] for row in sheet.iter_rows(min_row=3, values_only=True)}
+    assert scores["czj"] == before
+    async with page.expect_download() as downloading:
+        await page.locator("#publications a", has_text="考核结果 .docx").click()
+    assert (await downloading.value).suggested_filename.endswith(".docx")
     # Publishing the same period again is refused with the reason, in Chinese.
     await page.goto(f"{site.url}/assessment?{PERIOD}")
     await page.get_by_test_id("publish").locator("button[type=submit]").click()

@@ -1,5 +1,6 @@
 """月督促 on the time-skipping server over both back-ends: one request per unit, report once and reuse,
-never twice per period, and a year of daily runs that catch up on holidays' shifted days."""
+never twice per period, and a year of daily runs (月督促, 季调度, 年评估) that catch up on holidays'
+shifted days."""
 
 from __future__ import annotations
 
@@ -96,7 +97,7 @@ async def test_a_year_of_daily_runs_sends_each_period_once_on_its_working_day(
 ) -> None:
     await seed(sessions)
     queue = f"rhythm-{uuid.uuid4()}"
-    ran: dict[Rhythm, list[date]] = {Rhythm.MONTHLY: [], Rhythm.QUARTERLY: []}
+    ran: dict[Rhythm, list[date]] = {rhythm: [] for rhythm in Rhythm}
     day = date(2026, 1, 1)
     async with build_worker(time_skipping_server.client, queue, sessions, action_key=TEST_ACTION_KEY):
         while day.year == 2026:
@@ -109,6 +110,8 @@ async def test_a_year_of_daily_runs_sends_each_period_once_on_its_working_day(
     calendar = ChinaWorkdays()
     assert ran[Rhythm.MONTHLY] == [nth_workday(2026, m, 5, calendar.is_workday) for m in range(1, 13)]
     assert ran[Rhythm.QUARTERLY] == [nth_workday(2026, m, 5, calendar.is_workday) for m in (1, 4, 7, 10)]
+    # The 年评估 of 2025 once, on January's working day; the rest of the year finds it ran.
+    assert ran[Rhythm.ANNUAL] == [nth_workday(2026, 1, 5, calendar.is_workday)]
     async with sessions() as session:
         runs = Counter(
             (
@@ -118,8 +121,8 @@ async def test_a_year_of_daily_runs_sends_each_period_once_on_its_working_day(
             ).all()
         )
         stored = await session.scalar(select(func.count()).select_from(documents))
-    assert runs == Counter({("monthly", 12): 1, ("quarterly", 4): 1})
-    assert stored == 2 * 12 + 2 * 4
+    assert runs == Counter({("monthly", 12): 1, ("quarterly", 4): 1, ("annual", 1): 1})
+    assert stored == 2 * 12 + 2 * 4 + 2
     # The items opened by 08-07 (August's day): fgw asked once a month from August to December.
     assert len(await monthly_inbox(sessions, "fgw-li")) == 5
     # zjj reported in November: asked in August, September, October and December only.

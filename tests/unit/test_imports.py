@@ -24,6 +24,7 @@ PACKAGES = (
     "telemetry",
     "workflows",
     "activities",
+    "office",
     "store",
     "api",
     "pages",
