@@ -96,7 +96,7 @@ async def test_no_generated_request_is_a_server_error(database_url: str, tempora
 
             async with (
                 served(create_app(settings, temporal_client=temporal_client)) as base_url,
-                httpx.AsyncClient(base_url=base_url) as http,
+                httpx.AsyncClient(base_url=base_url, timeout=60) as http,
             ):
                 opened = await http.post(
                     "/api/items",
