@@ -109,6 +109,8 @@ def exit_with(main: Callable[[], int], crashed: int = 1) -> NoReturn:
     """
     try:
         code = main()
+    except SystemExit as leaving:  # argparse's --help and usage errors: their message is printed
+        code = leaving.code if isinstance(leaving.code, int) else crashed
     except BaseException:
         traceback.print_exc()
         code = crashed

@@ -50,3 +50,13 @@ async def test_quick_bench_runs_and_prints_a_ratio_line_per_figure() -> None:
     assert all(RATIO_LINE.match(line) or UNMEASURED_LINE.match(line) for line in closing), closing
     assert {line.split()[0] for line in closing} >= MEASURED, closing
     assert any(RATIO_LINE.match(line) for line in closing), closing
+
+
+@pytest.mark.parametrize(("args", "code"), [(["--help"], 0), (["--only", "nothing"], 2)])
+def test_the_benchmarks_usage_is_a_message_not_a_traceback(args: list[str], code: int) -> None:
+    finished = subprocess.run(  # noqa: S603 — our own module
+        [sys.executable, "-m", "bench", *args], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert finished.returncode == code
+    assert "Traceback" not in finished.stderr
+    assert "usage: python -m bench" in finished.stdout + finished.stderr
