@@ -224,6 +224,19 @@ class ListedItem(BaseModel):
     detail: str
     days: int = 0
 
+    @classmethod
+    def of(cls, state: ItemState, detail: str, days: int = 0) -> ListedItem:
+        """The item `state` names, listed for `detail`."""
+        return cls(
+            item_id=state.id,
+            number=state.number,
+            title=state.title,
+            lead_unit=state.lead_unit,
+            light=state.light.value,
+            detail=detail,
+            days=days,
+        )
+
 
 def overdue_steps(state: ItemState, as_of: datetime) -> list[str]:
     """The pending steps of the item whose due instant has passed by `as_of`."""
@@ -241,16 +254,7 @@ def red_and_overdue(views: Iterable[ItemView], as_of: datetime) -> list[ListedIt
         if state.light is not Light.RED and not late:
             continue
         detail = "；".join(late) if late else "红灯"
-        listed.append(
-            ListedItem(
-                item_id=state.id,
-                number=state.number,
-                title=state.title,
-                lead_unit=state.lead_unit,
-                light=state.light.value,
-                detail=detail,
-            )
-        )
+        listed.append(ListedItem.of(state, detail))
     return sorted(listed, key=lambda item: item.number)
 
 
@@ -262,17 +266,7 @@ def stuck_longest(views: Iterable[ItemView], as_of: datetime, limit: int = STUCK
         if not is_open(state) or view.moved_at is None:
             continue
         days = (as_of - view.moved_at).days
-        listed.append(
-            ListedItem(
-                item_id=state.id,
-                number=state.number,
-                title=state.title,
-                lead_unit=state.lead_unit,
-                light=state.light.value,
-                detail=f"{state.stage.label}，{days} 天无进展",
-                days=days,
-            )
-        )
+        listed.append(ListedItem.of(state, f"{state.stage.label}，{days} 天无进展", days))
     return sorted(listed, key=lambda item: (-item.days, item.number))[:limit]
 
 
