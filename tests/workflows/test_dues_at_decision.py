@@ -10,8 +10,7 @@ sent, with nothing added to the history.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -33,22 +32,18 @@ from workflows.item import SupervisionItemWorkflow
 from workflows.messages import ActionRequest, workflow_id_for
 
 LOCAL_ACTIVITY_MARKER = "core_local_activity"
-TEST_CALENDAR = "weekends-only (test)"
+TEST_CALENDAR = "weekends-only (test)"  # the driver's
 
 
-@dataclass
-class SkewedDriver(ItemDriver):
-    """An item driver whose dues are counted on a clock `skew` away from now (None: dues that do not
-    say which day they were counted from, as an API from before `counted_from` sent them)."""
-
-    skew: timedelta | None = timedelta(0)
+class UndatedDuesDriver(ItemDriver):
+    """An item driver whose dues do not say which day they were counted from, as an API from
+    before `ComputedDues.counted_from` sent them (still signed and verified the same way)."""
 
     def request(self, action: str, actor: Actor, body: dict[str, Any] | None = None) -> ActionRequest:
-        """The action with dues counted on the skewed clock."""
-        dues = compute_dues(datetime.now(UTC) + (self.skew or timedelta(0)), weekends_only, TEST_CALENDAR)
-        if self.skew is None:
-            dues = ComputedDues.model_validate(dues.model_dump(exclude={"counted_from"}))
-        return ActionRequest(action=action, actor=actor, body=body or {}, dues=dues)
+        """The action with dues counted now, their day left out."""
+        sent = super().request(action, actor, body)
+        undated = ComputedDues.model_validate(sent.dues.model_dump(exclude={"counted_from"}))
+        return sent.model_copy(update={"dues": undated})
 
 
 @pytest.fixture
@@ -102,7 +97,10 @@ async def test_dues_counted_on_another_day_are_counted_again_from_the_workflows_
     skew: timedelta | None,
 ) -> None:
     env, task_queue = server_and_queue
-    item = SkewedDriver(env.client, task_queue, skew=skew)
+    if skew is None:
+        item: ItemDriver = UndatedDuesDriver(env.client, task_queue)
+    else:
+        item = ItemDriver(env.client, task_queue, clock_skew=skew)
 
     await _open_and_reject_plan(item)
 
@@ -124,7 +122,7 @@ async def test_dues_counted_on_the_workflows_day_are_recorded_as_sent_with_nothi
     server_and_queue: tuple[WorkflowEnvironment, str], sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     env, task_queue = server_and_queue
-    item = SkewedDriver(env.client, task_queue)
+    item = ItemDriver(env.client, task_queue)
 
     await _open_and_reject_plan(item)
 
