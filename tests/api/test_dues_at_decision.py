@@ -3,7 +3,7 @@ workflow's own day, through the real API, gateway, signature check, worker and s
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -39,7 +39,7 @@ async def services(api: Api, temporal_client: Client) -> AsyncIterator[Services]
         await engine.dispose()
 
 
-def _one(events: list[RecordedEvent], event_type: str) -> RecordedEvent:
+def _one(events: Sequence[RecordedEvent], event_type: str) -> RecordedEvent:
     [event] = [e for e in events if e.type == event_type]
     return event
 

@@ -9,7 +9,7 @@ sent, with nothing added to the history.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -63,7 +63,7 @@ async def _open_and_reject_plan(item: ItemDriver) -> None:
     await item.act("reject_plan", SUPERVISOR, {"reason": "措施不具体"})
 
 
-def _one(events: list[RecordedEvent], event_type: str) -> RecordedEvent:
+def _one(events: Sequence[RecordedEvent], event_type: str) -> RecordedEvent:
     [event] = [e for e in events if e.type == event_type]
     return event
 
