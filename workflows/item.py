@@ -51,7 +51,7 @@ CONTINUE_AS_NEW = "continue-as-new"
 # Since this patch an action's dues are counted from the instant the workflow decides at: a
 # request's dues counted from another Beijing date are counted again (`_dues_at`).
 DUES_AT_DECISION = "dues-at-decision"
-# Counting dues is a pure computation of microseconds: a failure is a bug, not a passing fault.
+# Counting dues is a pure computation (well under a millisecond): a failure is a bug, not a passing fault.
 DUES_TIMEOUT = timedelta(seconds=5)
 DUES_RETRY = RetryPolicy(maximum_attempts=3)
 
