@@ -32,6 +32,7 @@ from temporalio.worker import Interceptor, Worker
 
 from activities.audit import AuditActivities
 from activities.checkpoint import CheckpointActivities
+from activities.dues import count_dues
 from activities.ladder import LadderActivities
 from activities.notify import ChannelSettings, NotifyActivities
 from activities.rhythms import RhythmActivities, RhythmSettings
@@ -226,6 +227,7 @@ def build_worker(
         [
             activities.append_events,
             activities.allocate_number,
+            count_dues,
             notify.plan_deliveries,
             notify.deliver_notification,
             notify.collect_digests,

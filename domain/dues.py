@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.instants import CHINA, Instant, close_of
 
@@ -72,7 +72,9 @@ class StepDurations(BaseModel):
 class ComputedDues(BaseModel):
     """Due instants computed outside the workflow for one command, recorded in its event.
 
-    Only the instants the command needs are read; `calendar` says which calendar made them.
+    Only the instants the command needs are read; `calendar` says which calendar made them and
+    `counted_from` the Beijing date they were counted from (None: not said, as in requests
+    recorded before it was).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -84,6 +86,12 @@ class ComputedDues(BaseModel):
     evaluation: Instant | None = None
     rework: Instant | None = None
     calendar: str = ""
+    # Left out of the JSON when unset, so a request signed without it still verifies (workflows/signing.py).
+    counted_from: date | None = Field(default=None, exclude_if=lambda day: day is None)
+
+    def counted_on(self, moment: datetime) -> bool:
+        """Whether these dues were counted from `moment`'s Beijing date (all of `moment` they depend on)."""
+        return self.counted_from == moment.astimezone(CHINA).date()
 
 
 def compute_dues(
@@ -95,6 +103,7 @@ def compute_dues(
     """Every due instant a command might need, counted from `now`."""
     steps = durations or StepDurations()
     return ComputedDues(
+        counted_from=now.astimezone(CHINA).date(),
         sign_for=add_working_days(now, steps.sign_for, is_workday),
         plan=add_working_days(now, steps.plan, is_workday),
         sign_off=add_working_days(now, steps.sign_off, is_workday),

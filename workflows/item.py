@@ -10,15 +10,17 @@ record through the same journal.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
     from domain.commands import ACTIONS, Command
     from domain.decide import Context, Decision, MissingDue, decide
+    from domain.dues import ComputedDues
     from domain.events import ItemUrged
     from domain.people import SYSTEM_ACTOR
     from domain.refusals import Refusal, invalid
@@ -28,11 +30,13 @@ with workflow.unsafe.imports_passed_through():
     from workflows.messages import (
         ACT_UPDATE,
         ALLOCATE_NUMBER_ACTIVITY,
+        COUNT_DUES_ACTIVITY,
         DIGEST_OUTCOME_SIGNAL,
         STATE_QUERY,
         ActionRequest,
         ActionResult,
         DigestOutcome,
+        DuesRequest,
         ItemStart,
         NumberRequest,
     )
@@ -44,6 +48,12 @@ __all__ = ["SupervisionItemWorkflow", "event_id"]
 OPEN_GRACE = timedelta(hours=1)
 # Runs recorded before this patch never continue as new (their replays must not start to).
 CONTINUE_AS_NEW = "continue-as-new"
+# Since this patch an action's dues are counted from the instant the workflow decides at: a
+# request's dues counted from another Beijing date are counted again (`_dues_at`).
+DUES_AT_DECISION = "dues-at-decision"
+# Counting dues is a pure computation (well under a millisecond): a failure is a bug, not a passing fault.
+DUES_TIMEOUT = timedelta(seconds=5)
+DUES_RETRY = RetryPolicy(maximum_attempts=3)
 
 
 def _parse(request: ActionRequest) -> Command | Refusal:
@@ -120,6 +130,7 @@ class SupervisionItemWorkflow:
     async def act(self, request: ActionRequest) -> ActionResult:
         """One person's action: decide, arm the ladders it calls for, append to the audit log, fold."""
         async with self._journal.lock:
+            dues = request.dues
             while True:  # again only when the log already held other events: decide on them
                 number = self._journal.state.number
                 if request.action == "open" and not self._journal.state.opened:
@@ -130,7 +141,9 @@ class SupervisionItemWorkflow:
                         start_to_close=STORE_TIMEOUT,
                         retry_policy=STORE_RETRY,
                     )
-                outcome = self._decide(request, number)
+                now = workflow.now()
+                dues = await self._dues_at(dues, now)
+                outcome = self._decide(request, number, now, dues)
                 if isinstance(outcome, Refusal):
                     raise refusal_error(outcome)
                 recorded, after = self._journal.draft(outcome, request.actor)
@@ -155,7 +168,7 @@ class SupervisionItemWorkflow:
     @act.validator
     def validate_act(self, request: ActionRequest) -> None:
         """Refuse, before anything is written to the history, what the domain refuses."""
-        outcome = self._decide(request, self._journal.state.number or "pending")
+        outcome = self._decide(request, self._journal.state.number or "pending", workflow.now(), request.dues)
         if isinstance(outcome, Refusal):
             raise refusal_error(outcome)
 
@@ -164,11 +177,30 @@ class SupervisionItemWorkflow:
         """A daily digest carrying this item's notices went out (or failed): record it per notice."""
         await self._ladder.digest_reported(outcome)
 
-    def _decide(self, request: ActionRequest, number: str) -> Decision:
+    async def _dues_at(self, dues: ComputedDues, now: datetime) -> ComputedDues:
+        """`dues` if they were counted from `now`'s Beijing date, else the calendar's dues for `now`.
+
+        The API counts dues at its own clock; a request sent just before midnight, from a skewed
+        host or queued behind other updates arrives on another day. The calendar is counted by a
+        local activity, never here (its data changes with package upgrades; the result is
+        recorded). Runs recorded before DUES_AT_DECISION keep the request's dues.
+        """
+        if dues.counted_on(now) or not workflow.patched(DUES_AT_DECISION):
+            return dues
+        counted: ComputedDues = await workflow.execute_local_activity(
+            COUNT_DUES_ACTIVITY,
+            DuesRequest(at=now),
+            result_type=ComputedDues,
+            start_to_close_timeout=DUES_TIMEOUT,
+            retry_policy=DUES_RETRY,
+        )
+        return counted
+
+    def _decide(self, request: ActionRequest, number: str, now: datetime, dues: ComputedDues) -> Decision:
         command = _parse(request)
         if isinstance(command, Refusal):
             return command
-        context = Context(actor=request.actor, now=workflow.now(), dues=request.dues, number=number)
+        context = Context(actor=request.actor, now=now, dues=dues, number=number)
         try:
             return decide(self._journal.state, command, context)
         except MissingDue as missing:

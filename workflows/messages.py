@@ -136,8 +136,17 @@ class NumberRequest(BaseModel):
     year: int
 
 
+class DuesRequest(BaseModel):
+    """Local activity input: count every due instant an action might need from the instant `at`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    at: datetime
+
+
 APPEND_EVENTS_ACTIVITY = "append_events"
 ALLOCATE_NUMBER_ACTIVITY = "allocate_number"
+COUNT_DUES_ACTIVITY = "count_dues"
 
 
 NOTIFY_PLAN_ACTIVITY = "plan_deliveries"

@@ -12,6 +12,8 @@ import asyncio
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -60,10 +62,16 @@ async def returned_and_running(item: ItemDriver) -> None:
     await item.act("comment", SUPERVISOR, {"text": "请牵头单位先行推进"})
 
 
+async def closed_dues_counted_again(item: ItemDriver) -> None:
+    """The straight path with the API's clock a day behind: every action's dues are counted again."""
+    await drive_to_closed(replace(item, clock_skew=timedelta(days=-1)))
+
+
 SCENARIOS: dict[str, Callable[[ItemDriver], Awaitable[None]]] = {
     "closed": drive_to_closed,
     "rectified_then_cancelled": rectified_then_cancelled,
     "returned_and_running": returned_and_running,
+    "closed_dues_at_decision": closed_dues_counted_again,
 }
 
 

@@ -41,10 +41,12 @@ class ItemDriver:
     task_queue: str
     item_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     history_limit: int = HISTORY_LIMIT
+    # How far the clock the dues are counted on is from now (an API host's clock skewed).
+    clock_skew: timedelta = timedelta(0)
 
     def request(self, action: str, actor: Actor, body: dict[str, Any] | None = None) -> ActionRequest:
-        """An action request with dues computed now on the weekends-only calendar."""
-        dues = compute_dues(datetime.now(UTC), weekends_only, "weekends-only (test)")
+        """An action request with dues computed now (plus `clock_skew`) on the weekends-only calendar."""
+        dues = compute_dues(datetime.now(UTC) + self.clock_skew, weekends_only, "weekends-only (test)")
         return ActionRequest(action=action, actor=actor, body=body or {}, dues=dues)
 
     async def open(self, body: dict[str, Any] | None = None) -> ActionResult:
