@@ -25,7 +25,6 @@ from temporalio import activity
 
 from activities.assessment_documents import draft_document, render_assessment_docx, render_assessment_xlsx
 from activities.documents import DOCX, XLSX, render_docx, render_xlsx
-from activities.figures import compute_figures
 from adapters.workdays import ChinaWorkdays
 from domain.instants import CHINA
 from domain.people import Role
@@ -51,6 +50,7 @@ from domain.rhythms import (
 )
 from domain.statistics import GroupBy, Period
 from office.assessment import AnnualDraft, draft_annual_assessment
+from office.figures import compute_figures
 from store.inbox import Inbox, InboxNotice
 from store.org import OrgDirectory, UserRecord
 from store.rhythms import DocumentInfo, NewDocument, RhythmStore, RunRecord, UnitRequest

@@ -14,7 +14,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from activities.figures import Computed, compute_figures
 from api.errors import SIGNED_IN_ERRORS
 from api.permissions import ItemReader, unit_scope
 from api.services import Services, ServicesDep
@@ -28,6 +27,7 @@ from domain.statistics import (
     GroupFigures,
     Period,
 )
+from office.figures import Computed, compute_figures
 
 router = APIRouter(prefix="/api/stats", tags=["statistics"], responses=SIGNED_IN_ERRORS)
 
