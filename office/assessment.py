@@ -13,10 +13,8 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.workdays import ChinaWorkdays
-from domain.assessment import Comparison, Finding, UnitScore, compare, figures_of, item_findings, score_units
-from domain.fold import fold
+from domain.assessment import Comparison, Finding, UnitScore, compare, figures_of, score_units, walk_item
 from domain.instants import CHINA
-from domain.state import ItemState
 from domain.statistics import Period
 from store.assessment import Publication, PublicationStore, ScoringPolicy, ScoringPolicyStore, figures_hash
 from store.org import OrgDirectory
@@ -97,9 +95,8 @@ class AssessmentService:
         items: dict[str, ItemLabel] = {}
         async with aclosing(item_histories(self.sessions, until=period.as_of)) as histories:
             async for events in histories:
-                mine = item_findings(events, period, calendar.is_workday)
-                if mine:  # only the items a breakdown names are folded a second time
-                    state = fold(events, ItemState(id=events[0].item_id))
+                mine, state = walk_item(events, period, calendar.is_workday)
+                if mine:  # only the items a breakdown names are labelled
                     items[state.id] = ItemLabel(number=state.number, title=state.title)
                 found.extend(mine)
         return Findings(period=period, findings=found, units=units, calendar=calendar.label, items=items)

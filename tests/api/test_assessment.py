@@ -16,13 +16,15 @@ import pytest
 from temporalio.client import Client
 
 from adapters.workdays import ChinaWorkdays
+from domain import assessment as domain_assessment
 from domain import events as ev
+from domain import fold as domain_fold
 from domain.events import RecordedEvent
 from domain.fold import evolve
 from domain.instants import CHINA
 from domain.ladder import Level
 from domain.state import ItemState, waiting_for
-from office.assessment import draft_annual_assessment
+from office.assessment import AssessmentService, assessment_period, draft_annual_assessment
 from store.event_log import EventLog
 from tests.api.conftest import ADMIN, AUDITOR, LEADER, SUPERVISOR, Api, append_stories, running_api
 from tests.api.test_stats import closed_late_signer, rectified_then_ineffective, returned_and_overdue
@@ -334,3 +336,31 @@ async def test_the_annual_draft_is_the_year_scored_under_the_current_policy_and_
     again = await draft_annual_assessment(2026, assess_api.sessions)
     assert again.figures_hash == draft.figures_hash
     assert (await assess_api.get("/api/assessment/publications", SUPERVISOR)).json()["publications"] == []
+
+
+async def test_each_event_is_folded_once_for_the_findings_and_the_items_they_name(
+    assess_api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folded: list[int] = []
+
+    def counted(state: ItemState, event: RecordedEvent) -> ItemState:
+        folded.append(event.seq)
+        return evolve(state, event)
+
+    # Every fold the service could use goes through one of these two names.
+    monkeypatch.setattr(domain_assessment, "evolve", counted)
+    monkeypatch.setattr(domain_fold, "evolve", counted)
+    period = assessment_period(
+        datetime.fromisoformat("2026-03-01T00:00:00+08:00"),
+        datetime.fromisoformat("2026-04-15T23:59:59+08:00"),
+    )
+    found = await AssessmentService(assess_api.sessions).findings(period)
+    log = EventLog(assess_api.sessions)
+    in_period = [
+        e for i in ("stats-a", "stats-b", "stats-c") for e in await log.read(i) if e.occurred_at <= period.end
+    ]
+    assert len(folded) == len(in_period)
+    named = {finding.item_id for finding in found.findings}
+    assert named  # not vacuous: the stories have findings, and each item they name is labelled
+    numbers = {"stats-a": "DB-2026-000101", "stats-b": "DB-2026-000102", "stats-c": "DB-2026-000103"}
+    assert {item: found.items[item].number for item in named} == {item: numbers[item] for item in named}
