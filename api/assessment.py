@@ -9,6 +9,7 @@ and its rank only.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Annotated, Any
@@ -26,7 +27,7 @@ from activities.documents import DOCX, XLSX
 from api.documents import attachment
 from api.errors import SIGNED_IN_ERRORS, NotFound, error_responses
 from api.permissions import ItemReader, Supervisor, role_in, unit_scope
-from api.services import ServicesDep
+from api.services import Services, ServicesDep
 from api.stats import parse_instant
 from domain.assessment import (
     BAND_LABELS,
@@ -38,13 +39,14 @@ from domain.assessment import (
     ScoreLine,
     ScoringRules,
     UnitScore,
+    compare,
     figures_of,
 )
 from domain.instants import CHINA
 from domain.people import Actor, Role
 from domain.refusals import CommandRefused, conflict, forbidden, invalid
 from domain.statistics import Period
-from office.assessment import AssessmentService, Scored, assessment_period
+from office.assessment import AssessmentService, Scored, assessment_period, scored_under
 from store.assessment import PeriodPublished, PolicyVersionMissing, Publication, ScoringPolicy
 from store.org import OrgDirectory
 
@@ -255,13 +257,20 @@ async def unit_breakdown(
 
     403 a unit asking about another unit · 404 unknown unit or policy version · 422 a malformed period.
     """
-    own = unit_scope(actor)
-    if own is not None and own != unit:
-        raise CommandRefused(forbidden("只能查看本单位的考核 / a unit sees only its own assessment"))
+    _own_unit_only(actor, unit)
     period = query_period(from_, to)
     service = AssessmentService(services.sessions)
     policy = await _policy_or_404(service, policy_version)
-    scored = await service.score(period, policy.version)
+    return await _breakdown(services, await service.score(period, policy.version), unit)
+
+
+def _own_unit_only(actor: Actor, unit: str) -> None:
+    own = unit_scope(actor)
+    if own is not None and own != unit:
+        raise CommandRefused(forbidden("只能查看本单位的考核 / a unit sees only its own assessment"))
+
+
+async def _breakdown(services: Services, scored: Scored, unit: str) -> BreakdownPublic:
     score = next((s for s in scored.scores if s.unit == unit), None)
     if score is None:
         raise NotFound(f"不是参与考核的单位 / not an assessed unit: {unit}")
@@ -274,9 +283,9 @@ async def unit_breakdown(
         number, title = titles[line.item_id]
         lines.append(LinePublic(**line.model_dump(), number=number, title=title))
     return BreakdownPublic(
-        period_from=period.start,
-        to=period.end,
-        policy_version=policy.version,
+        period_from=scored.period.start,
+        to=scored.period.end,
+        policy_version=scored.policy.version,
         ranked=len(scored.scores),
         unit=_row(score, scored.units),
         lines=lines,
@@ -329,15 +338,59 @@ async def what_if(
     service = AssessmentService(services.sessions)
     now = await _policy_or_404(service, current)
     then = await _policy_or_404(service, proposed)
-    before, _, rows = await service.what_if(period, then.version, now.version)
+    found = await service.findings(period)
+    return _what_if(scored_under(found, now), scored_under(found, then))
+
+
+def _what_if(before: Scored, after: Scored) -> WhatIfPublic:
     return WhatIfPublic(
-        period_from=period.start,
-        to=period.end,
-        current_version=now.version,
-        proposed_version=then.version,
+        period_from=before.period.start,
+        to=before.period.end,
+        current_version=before.policy.version,
+        proposed_version=after.policy.version,
         band_labels=BAND_LABELS,
-        units=[WhatIfRow(**row.model_dump(), name=before.units.get(row.unit, row.unit)) for row in rows],
+        units=[
+            WhatIfRow(**row.model_dump(), name=before.units.get(row.unit, row.unit))
+            for row in compare(before.scores, after.scores)
+        ],
     )
+
+
+@dataclass(frozen=True)
+class AssessmentView:
+    """What the 考核 page shows of one period: the scores, a unit's breakdown, the what-if."""
+
+    scores: AssessmentPublic
+    breakdown: BreakdownPublic | None
+    what_if: WhatIfPublic | None
+
+
+async def assessment_view(  # noqa: PLR0917 — the page's query, as the three handlers take it
+    actor: Actor,
+    services: Services,
+    from_: str | None,
+    to: str | None,
+    policy_version: int | None,
+    unit: str | None,
+    proposed: int | None,
+) -> AssessmentView:
+    """What `assessment`, `unit_breakdown` (for `unit`) and `what_if` (for `proposed`, an overseer's)
+    answer for one period and version, from one reading of the log: the findings do not depend on
+    the policy, so each version only prices them. Refuses as those handlers do."""
+    own = unit_scope(actor)
+    period = query_period(from_, to)
+    service = AssessmentService(services.sessions)
+    policy = await _policy_or_404(service, policy_version)
+    if unit is not None:
+        _own_unit_only(actor, unit)
+    found = await service.findings(period)
+    scored = scored_under(found, policy)
+    breakdown = await _breakdown(services, scored, unit) if unit is not None else None
+    what_if = None
+    if proposed is not None:
+        then = await _policy_or_404(service, proposed)
+        what_if = _what_if(scored, scored_under(found, then))
+    return AssessmentView(_public(scored, own), breakdown, what_if)
 
 
 # --- publication ---

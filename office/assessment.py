@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.workdays import ChinaWorkdays
-from domain.assessment import Comparison, Finding, UnitScore, compare, figures_of, score_units, walk_item
+from domain.assessment import Finding, UnitScore, figures_of, score_units, walk_item
 from domain.instants import CHINA
 from domain.statistics import Period
 from store.assessment import Publication, PublicationStore, ScoringPolicy, ScoringPolicyStore, figures_hash
@@ -109,16 +109,7 @@ class AssessmentService:
         """Every unit's score for the period under `version` (default: the current policy)."""
         policy = await self.policy(version)
         found = await self.findings(period)
-        return _scored(found, policy)
-
-    async def what_if(
-        self, period: Period, proposed: int, current: int | None = None
-    ) -> tuple[Scored, Scored, list[Comparison]]:
-        """The same period under the current and a proposed version, side by side."""
-        now, then = await self.policy(current), await self.policy(proposed)
-        found = await self.findings(period)
-        before, after = _scored(found, now), _scored(found, then)
-        return before, after, compare(before.scores, after.scores)
+        return scored_under(found, policy)
 
     async def rescore(self, published: Publication) -> Scored | None:
         """A publication's period scored again under its version — the breakdown behind it — or None
@@ -128,7 +119,8 @@ class AssessmentService:
         return scored if figures_hash(figures_of(scored.scores)) == published.figures_hash else None
 
 
-def _scored(found: Findings, policy: ScoringPolicy) -> Scored:
+def scored_under(found: Findings, policy: ScoringPolicy) -> Scored:
+    """The period's findings priced under `policy` (pure: one reading of the log serves every version)."""
     return Scored(
         period=found.period,
         policy=policy,

@@ -7,6 +7,7 @@ event log); the recomputation below uses the domain's fold and none of domain.as
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -27,7 +28,9 @@ from domain.state import ItemState, waiting_for
 from office.assessment import AssessmentService, assessment_period, draft_annual_assessment
 from store.event_log import EventLog
 from tests.api.conftest import ADMIN, AUDITOR, LEADER, SUPERVISOR, Api, append_stories, running_api
+from tests.api.test_pages_http import _signed_in
 from tests.api.test_stats import closed_late_signer, rectified_then_ineffective, returned_and_overdue
+from tests.fixtures.sql import engine_of, log_scans, statements
 from tests.unit.test_assessment import ladder_story
 
 PERIOD = {"from": "2026-03-01", "to": "2026-04-15"}
@@ -364,3 +367,25 @@ async def test_each_event_is_folded_once_for_the_findings_and_the_items_they_nam
     assert named  # not vacuous: the stories have findings, and each item they name is labelled
     numbers = {"stats-a": "DB-2026-000101", "stats-b": "DB-2026-000102", "stats-c": "DB-2026-000103"}
     assert {item: found.items[item].number for item in named} == {item: numbers[item] for item in named}
+
+
+async def test_the_page_reads_the_log_once_for_scores_breakdown_and_what_if(assess_api: Api) -> None:
+    draft = await assess_api.post(
+        "/api/assessment/policies", SUPERVISOR, json={"rules": {"rectify_loop": 10}, "draft": True}
+    )
+    assert draft.status_code == 201, draft.text
+    czj = (await assess_api.get("/api/assessment/units/czj", SUPERVISOR, params=PERIOD)).json()
+    async with _signed_in(assess_api, SUPERVISOR) as browser:
+        with statements(engine_of(assess_api.app_sessions)) as sent:
+            page = await browser.get("/assessment", params={**PERIOD, "unit": "czj", "proposed": 2})
+        assert page.status_code == 200, page.text
+        with statements(engine_of(assess_api.app_sessions)) as api_sent:
+            await scores(assess_api)
+    # The three answers are the API's own: czj's breakdown, and its what-if under the draft.
+    assert f"{czj['unit']['score']:.2f} 分" in page.text
+    assert page.text.count('data-testid="breakdown"') == 1
+    table = page.text[page.text.index('data-testid="what-if-table"') :]
+    delta = re.search(r'<tr data-unit="czj">.*?data-testid="delta">([^<]+)<', table, re.S)
+    assert delta is not None
+    assert delta[1] == "-8.00"
+    assert log_scans(sent) == log_scans(api_sent) == 1
