@@ -40,7 +40,6 @@ from domain.assessment import (
     ScoringRules,
     UnitScore,
     compare,
-    figures_of,
 )
 from domain.instants import CHINA
 from domain.people import Actor, Role
@@ -467,15 +466,7 @@ async def publish(body: PublishBody, actor: Supervisor, services: ServicesDep) -
         raise CommandRefused(invalid("修订已发布的考核须说明理由 / a revision needs a note saying why"))
     scored = await service.score(period, policy.version)
     try:
-        published = await service.publications.publish(
-            period_from=period.start,
-            period_to=period.end,
-            policy_version=policy.version,
-            figures=figures_of(scored.scores),
-            author=actor.id,
-            note=body.note,
-            revise=body.revise,
-        )
+        published = await service.publish(scored, author=actor.id, note=body.note, revise=body.revise)
     except PeriodPublished as done:
         raise CommandRefused(
             conflict(
@@ -540,8 +531,8 @@ async def publication_file(
     ] = DocumentFormat.DOCX,
 ) -> Response:
     """The published figures as stored, as the office's `.docx` (from its template) or as `.xlsx`
-    (scores, bands, ranks, per-rule totals, and the breakdown per item and rule when scoring the
-    period again under the publication's version gives exactly the published figures).
+    (scores, bands, ranks, per-rule totals, and the breakdown per item and rule kept with the
+    publication): nothing is scored again, so later events and policy edits change nothing.
 
     403 a unit user (the file covers every unit) · 404 unknown position.
     """
@@ -549,13 +540,8 @@ async def publication_file(
     found = await service.publications.get(position)
     if found is None:
         raise NotFound(f"没有这次发布 / no such publication: {position}")
-    scored = await service.rescore(found)
-    names = (
-        scored.units
-        if scored is not None
-        else {unit.id: unit.name for unit in await OrgDirectory(services.sessions).units()}
-    )
-    rendered = publication_document(found, names, scored)
+    names = {unit.id: unit.name for unit in await OrgDirectory(services.sessions).units()}
+    rendered = publication_document(found, names)
     if format_ is DocumentFormat.XLSX:
         content, media = render_assessment_xlsx(rendered), XLSX
     else:

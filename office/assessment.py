@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from contextlib import aclosing
 from datetime import UTC, date, datetime, time
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -111,12 +112,19 @@ class AssessmentService:
         found = await self.findings(period)
         return scored_under(found, policy)
 
-    async def rescore(self, published: Publication) -> Scored | None:
-        """A publication's period scored again under its version — the breakdown behind it — or None
-        when that no longer gives the published figures (a publication stores totals, not lines)."""
-        period = assessment_period(published.period_from, published.period_to)
-        scored = await self.score(period, published.policy_version)
-        return scored if figures_hash(figures_of(scored.scores)) == published.figures_hash else None
+    async def publish(self, scored: Scored, *, author: str, note: str, revise: bool) -> Publication:
+        """Append `scored` as a publication: its figures, and the breakdown behind them (so a
+        download needs no scan of the log). PeriodPublished as `PublicationStore.publish`."""
+        return await self.publications.publish(
+            period_from=scored.period.start,
+            period_to=scored.period.end,
+            policy_version=scored.policy.version,
+            figures=figures_of(scored.scores),
+            author=author,
+            note=note,
+            revise=revise,
+            breakdown={"calendar": scored.calendar, "lines": breakdown_lines(scored)},
+        )
 
 
 def scored_under(found: Findings, policy: ScoringPolicy) -> Scored:
@@ -129,6 +137,23 @@ def scored_under(found: Findings, policy: ScoringPolicy) -> Scored:
         calendar=found.calendar,
         items=found.items,
     )
+
+
+def breakdown_lines(scored: Scored) -> list[dict[str, Any]]:
+    """Every unit's lines (best unit first), each with its item's number and title, JSON-ready."""
+    lines = []
+    for score in scored.scores:
+        for line in score.lines:
+            label = scored.items.get(line.item_id)
+            lines.append(
+                {
+                    "unit": score.unit,
+                    "number": label.number if label else line.item_id,
+                    "title": label.title if label else "",
+                    **line.model_dump(mode="json"),
+                }
+            )
+    return lines
 
 
 async def draft_annual_assessment(year: int, sessions: async_sessionmaker[AsyncSession]) -> AnnualDraft:

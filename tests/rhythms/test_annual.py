@@ -28,6 +28,7 @@ from store.event_log import EventLog
 from store.rhythms import RhythmStore
 from tests.api.conftest import AUDITOR, LEAD, LEADER, SUPERVISOR, Api, append_stories, running_api
 from tests.api.test_stats import closed_late_signer, rectified_then_ineffective, returned_and_overdue
+from tests.fixtures.sql import engine_of, log_scans, statements
 from tests.rhythms.stories import at, opened, run
 from tests.rhythms.test_documents import DOCX, XLSX, download
 from tests.store.stories import unit_user
@@ -174,7 +175,11 @@ async def test_a_publication_downloads_as_docx_and_xlsx_with_the_figures_it_stor
     assert about["考核办法版本"] == stored["policy_version"]
     lines = sheet_rows(sheet.content, "扣分加分明细")
     assert len(lines) > 1
-    assert lines[1][0] != NO_LINES  # the period scores again to the published figures: lines attached
+    assert lines[1][0] != NO_LINES  # the breakdown kept with the publication
+    breakdown = (await served.get("/api/assessment/units/czj", SUPERVISOR, params=SPRING)).json()
+    assert [(row[0], row[2], row[4], row[7]) for row in lines[1:] if row[0] == "czj"] == [
+        ("czj", line["number"], line["rule"], line["points"]) for line in breakdown["lines"]
+    ]
 
     word = await served.get(path, AUDITOR)  # .docx by default
     assert word.status_code == 200, word.text
@@ -189,15 +194,18 @@ async def test_a_publication_downloads_as_docx_and_xlsx_with_the_figures_it_stor
     assert "已发布" in text
 
     # An item told later with a late sign-for inside the period: scoring again no longer gives the
-    # stored figures, so the files keep the stored figures and say the breakdown is not attached.
+    # stored figures, yet the files are the publication's own, figures and breakdown, read with no
+    # scan of the log.
     backfilled = opened("annual-late", "DB-2026-000299", "zjj", "2026-03-05 09:00")
     backfilled.act(unit_user("zjj"), cmd.SignFor(), after=timedelta(days=12))
     await EventLog(served.sessions).append(backfilled.events)
     rescored = (await served.get("/api/assessment", SUPERVISOR, params=SPRING)).json()
     assert [u["score"] for u in rescored["units"]] != [f["score"] for f in stored["figures"]]
-    after = await served.get(path, SUPERVISOR, params={"format": "xlsx"})
+    with statements(engine_of(served.app_sessions)) as sent:
+        after = await served.get(path, SUPERVISOR, params={"format": "xlsx"})
+    assert log_scans(sent) == 0
     assert [row["score"] for row in scores_by_name(after.content)] == [f["score"] for f in stored["figures"]]
-    assert sheet_rows(after.content, "扣分加分明细")[1][0] == NO_LINES
+    assert sheet_rows(after.content, "扣分加分明细") == lines
 
     refused = await served.get(path, LEAD)
     assert refused.status_code == 403
