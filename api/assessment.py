@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
@@ -46,7 +46,13 @@ from domain.people import Actor, Role
 from domain.refusals import CommandRefused, conflict, forbidden, invalid
 from domain.statistics import Period
 from office.assessment import AssessmentService, Scored, assessment_period, scored_under
-from store.assessment import PeriodPublished, PolicyVersionMissing, Publication, ScoringPolicy
+from store.assessment import (
+    PeriodPublished,
+    PolicyVersionMissing,
+    Publication,
+    PublishedFigures,
+    ScoringPolicy,
+)
 from store.org import OrgDirectory
 
 router = APIRouter(prefix="/api/assessment", tags=["assessment"], responses=SIGNED_IN_ERRORS)
@@ -409,41 +415,20 @@ class PublishBody(BaseModel):
     )
 
 
-class PublicationPublic(BaseModel):
-    """A published assessment: period, revision, policy version, figures, their hash and chain link."""
+class PublicationPublic(PublishedFigures):
+    """A published assessment: period, revision, policy version, figures, their hash and chain link —
+    the store's own fields, with the period's ends named `from` and `to`."""
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
 
-    position: int
     period_from: datetime = Field(alias="from")
-    to: datetime
-    revision: int
-    policy_version: int
-    figures: list[dict[str, Any]]
-    figures_hash: str
-    note: str
-    published_by: str
-    published_at: datetime
-    prev_hash: str
-    hash: str
+    period_to: datetime = Field(alias="to")
 
 
 def _publication(found: Publication, own: str | None) -> PublicationPublic:
+    """The one mapping from the stored row to the API's: a unit sees only its own figures."""
     figures = [f for f in found.figures if own is None or f.get("unit") == own]
-    return PublicationPublic(
-        position=found.position,
-        period_from=found.period_from,
-        to=found.period_to,
-        revision=found.revision,
-        policy_version=found.policy_version,
-        figures=figures,
-        figures_hash=found.figures_hash,
-        note=found.note,
-        published_by=found.published_by,
-        published_at=found.published_at,
-        prev_hash=found.prev_hash,
-        hash=found.hash,
-    )
+    return PublicationPublic.model_validate({**found.model_dump(exclude={"breakdown"}), "figures": figures})
 
 
 @router.post("/publish", status_code=201, summary="发布考核结果 / publish an assessment")

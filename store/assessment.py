@@ -114,9 +114,9 @@ class ScoringPolicyStore:
         raise AssertionError("unreachable")  # pragma: no cover
 
 
-class Publication(BaseModel):
-    """A published assessment: the period, the policy version, the figures, its chain link, and
-    the breakdown behind the figures (each unit's lines and the calendar; None before it was kept)."""
+class PublishedFigures(BaseModel):
+    """What a published assessment states: the period, the policy version, the figures and their
+    hash, the note, who and when, and its chain link (the API's schema derives from this)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -132,6 +132,12 @@ class Publication(BaseModel):
     published_at: datetime
     prev_hash: str
     hash: str
+
+
+class Publication(PublishedFigures):
+    """A published assessment as stored: what it states, and the breakdown behind its figures (each
+    unit's lines and the calendar; None for rows published before it was kept)."""
+
     breakdown: dict[str, Any] | None = None
 
     def content(self) -> dict[str, Any]:

@@ -156,6 +156,14 @@ async def test_a_published_assessment_survives_policy_edits_and_revisions_are_ex
     first = published.json()
     assert (first["revision"], first["policy_version"], first["published_by"]) == (1, 1, SUPERVISOR)
     czj_before = next(f for f in first["figures"] if f["unit"] == "czj")
+    # The API's publication is the stored row by one mapping: every stored field but the breakdown,
+    # the period's ends as `from` and `to` (a field added to the store shows here, none is retyped).
+    row = await AssessmentService(assess_api.sessions).publications.get(first["position"])
+    assert row is not None
+    assert row.breakdown is not None
+    stored = row.model_dump(mode="json", exclude={"breakdown"})
+    renamed = {"period_from": "from", "period_to": "to"}
+    assert first == {renamed.get(name, name): value for name, value in stored.items()}
 
     rules = {"rectify_loop": 10}
     edited = await assess_api.post(
