@@ -228,15 +228,19 @@ def draft_document(draft: AnnualDraft) -> AssessmentDocument:
     )
 
 
-def publication_document(published: Publication, names: dict[str, str]) -> AssessmentDocument:
+def publication_document(
+    published: Publication, names: dict[str, str], unit: str | None = None
+) -> AssessmentDocument:
     """A published assessment's documents: the figures and the breakdown as stored (nothing is
-    scored again, so later events and policy edits change nothing)."""
+    scored again, so later events and policy edits change nothing); for `unit`, marked as that
+    unit's own part (the caller passes the publication as the unit sees it)."""
     kept = published.breakdown
+    part = f"，{names.get(unit, unit)}本单位部分" if unit is not None else ""
     return AssessmentDocument(
         title=f"考核结果（第 {published.position} 号发布）",
         status=(
             f"已发布（第 {published.revision} 版，{_day(published.published_at)}，"
-            f"发布人 {published.published_by}）/ published"
+            f"发布人 {published.published_by}{part}）/ published"
         ),
         period_from=published.period_from,
         period_to=published.period_to,

@@ -425,10 +425,20 @@ class PublicationPublic(PublishedFigures):
     period_to: datetime = Field(alias="to")
 
 
+def _seen_by(found: Publication, own: str | None) -> Publication:
+    """The publication as a reader sees it: the office all of it, a unit its own figures (with its
+    rank among all units) and its own breakdown lines — the rule every 考核 answer keeps."""
+    if own is None:
+        return found
+    kept = found.breakdown
+    lines = None if kept is None else {**kept, "lines": [li for li in kept["lines"] if li.get("unit") == own]}
+    figures = [f for f in found.figures if f.get("unit") == own]
+    return found.model_copy(update={"figures": figures, "breakdown": lines})
+
+
 def _publication(found: Publication, own: str | None) -> PublicationPublic:
-    """The one mapping from the stored row to the API's: a unit sees only its own figures."""
-    figures = [f for f in found.figures if own is None or f.get("unit") == own]
-    return PublicationPublic.model_validate({**found.model_dump(exclude={"breakdown"}), "figures": figures})
+    """The one mapping from the stored row to the API's (a unit sees only its own figures)."""
+    return PublicationPublic.model_validate(_seen_by(found, own).model_dump(exclude={"breakdown"}))
 
 
 @router.post("/publish", status_code=201, summary="发布考核结果 / publish an assessment")
@@ -509,7 +519,7 @@ class DocumentFormat(StrEnum):
 )
 async def publication_file(
     position: Annotated[int, Path(ge=1, le=1_000_000_000)],
-    actor: Overseer,
+    actor: ItemReader,
     services: ServicesDep,
     format_: Annotated[
         DocumentFormat, Query(alias="format", description="docx（考核结果）或 xlsx（数据）/ the file type")
@@ -519,14 +529,17 @@ async def publication_file(
     (scores, bands, ranks, per-rule totals, and the breakdown per item and rule kept with the
     publication): nothing is scored again, so later events and policy edits change nothing.
 
-    403 a unit user (the file covers every unit) · 404 unknown position.
+    A publication is 通报'd to the units: a unit user downloads it too, with its own row (its rank
+    among all units) and its own lines, as `GET /publications/{position}` shows it. Drafts (the
+    年评估 documents) stay with the office. 404 unknown position.
     """
     service = AssessmentService(services.sessions)
     found = await service.publications.get(position)
     if found is None:
         raise NotFound(f"没有这次发布 / no such publication: {position}")
     names = {unit.id: unit.name for unit in await OrgDirectory(services.sessions).units()}
-    rendered = publication_document(found, names)
+    own = unit_scope(actor)
+    rendered = publication_document(_seen_by(found, own), names, unit=own)
     if format_ is DocumentFormat.XLSX:
         content, media = render_assessment_xlsx(rendered), XLSX
     else:

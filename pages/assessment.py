@@ -168,6 +168,7 @@ async def publication_file(
     services: ServicesDep,
     format_: Annotated[DocumentFormat, Query(alias="format")] = DocumentFormat.DOCX,
 ) -> Response:
-    """A published assessment as .docx / .xlsx, through the API's handler (404 page when there is none)."""
-    await require(Overseer, actor)
+    """A published assessment as .docx / .xlsx, through the API's handler (a unit's own part for a
+    unit; 404 page when there is none)."""
+    await require(ItemReader, actor)
     return await routes.publication_file(position, actor, services, format_)

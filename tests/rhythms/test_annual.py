@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 from temporalio.testing import WorkflowEnvironment
 
 from activities.assessment_documents import NO_LINES
+from activities.rhythms import RhythmActivities, RhythmSettings
 from adapters.workdays import ChinaWorkdays
 from bootstrap import build_worker
 from domain import commands as cmd
@@ -26,7 +27,8 @@ from office.assessment import draft_annual_assessment
 from settings import TEST_ACTION_KEY
 from store.event_log import EventLog
 from store.rhythms import RhythmStore
-from tests.api.conftest import AUDITOR, LEAD, LEADER, SUPERVISOR, Api, append_stories, running_api
+from tests.api.conftest import AUDITOR, LEADER, SUPERVISOR, Api, append_stories, running_api
+from tests.api.test_pages_http import _signed_in
 from tests.api.test_stats import closed_late_signer, rectified_then_ineffective, returned_and_overdue
 from tests.fixtures.sql import engine_of, log_scans, statements
 from tests.rhythms.stories import at, opened, run
@@ -207,10 +209,63 @@ async def test_a_publication_downloads_as_docx_and_xlsx_with_the_figures_it_stor
     assert [row["score"] for row in scores_by_name(after.content)] == [f["score"] for f in stored["figures"]]
     assert sheet_rows(after.content, "扣分加分明细") == lines
 
-    refused = await served.get(path, LEAD)
-    assert refused.status_code == 403
     missing = await served.get("/api/assessment/publications/99/document", SUPERVISOR)
     assert missing.status_code == 404
     assert "没有这次发布" in missing.json()["detail"]
     wrong = await served.get(path, SUPERVISOR, params={"format": "pdf"})
     assert wrong.status_code == 422
+
+
+async def test_every_reader_downloads_a_publication_a_unit_its_own_part_and_drafts_stay_with_the_office(
+    served: Api,
+) -> None:
+    await append_stories(served, closed_late_signer(), returned_and_overdue(), rectified_then_ineffective())
+    drafts, _ = await RhythmActivities(served.sessions, RhythmSettings()).annual_documents(2026)
+    published = await served.post("/api/assessment/publish", SUPERVISOR, json={**SPRING, "note": "通报"})
+    assert published.status_code == 201, published.text
+    stored = published.json()
+    path = f"/api/assessment/publications/{stored['position']}/document"
+    everyone = [f["unit"] for f in stored["figures"]]
+    assert len(everyone) > 1
+
+    # The office (supervisor, leader, auditor): the whole 通报, every unit and every line.
+    for user in (SUPERVISOR, LEADER, AUDITOR):
+        sheet = await served.get(path, user, params={"format": "xlsx"})
+        assert sheet.status_code == 200, (user, sheet.text)
+        assert [row["unit"] for row in scores_by_name(sheet.content)] == everyone
+        units_with_lines = {row[0] for row in sheet_rows(sheet.content, "扣分加分明细")[1:]}
+        assert len(units_with_lines) > 1
+
+    # A unit (czj, which has lines): its own row with its rank among all units, its own lines only —
+    # what the JSON publication shows it; the .docx says it is the unit's part.
+    czj = next(f for f in stored["figures"] if f["unit"] == "czj")
+    sheet = await served.get(path, "czj-wu", params={"format": "xlsx"})
+    assert sheet.status_code == 200, sheet.text
+    [row] = scores_by_name(sheet.content)
+    assert (row["unit"], row["score"], row["rank"]) == ("czj", czj["score"], czj["rank"])
+    lines = sheet_rows(sheet.content, "扣分加分明细")[1:]
+    assert lines
+    assert {line[0] for line in lines} == {"czj"}
+    as_json = (await served.get(f"/api/assessment/publications/{stored['position']}", "czj-wu")).json()
+    assert [f["unit"] for f in as_json["figures"]] == ["czj"]
+    word = await served.get(path, "czj-wu")
+    assert word.status_code == 200, word.text
+    document = Document(io.BytesIO(word.content))
+    assert [r.cells[1].text for r in document.tables[0].rows[1:]] == ["市财政局"]
+    assert "本单位部分" in "\n".join(p.text for p in document.paragraphs)
+    # …and through the page, signed in as the unit.
+    async with _signed_in(served, "czj-wu") as browser:
+        page = await browser.get(f"/assessment/publications/{stored['position']}/document?format=xlsx")
+    assert page.status_code == 200
+    assert [r["unit"] for r in scores_by_name(page.content)] == ["czj"]
+
+    # The 年评估 draft is the office's: a unit can neither list nor download it; no such publication is 404.
+    assert (await served.get("/api/documents", "czj-wu")).status_code == 403
+    for draft in drafts:
+        refused = await served.get(f"/api/documents/{draft.id}", "czj-wu")
+        assert refused.status_code == 403
+        assert refused.json()["detail"].startswith("仅限督查室")
+        assert (await served.get(f"/api/documents/{draft.id}", SUPERVISOR)).status_code == 200
+    missing = await served.get("/api/assessment/publications/99/document", "czj-wu")
+    assert missing.status_code == 404
+    assert "没有这次发布" in missing.json()["detail"]
