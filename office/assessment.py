@@ -156,9 +156,26 @@ def breakdown_lines(scored: Scored) -> list[dict[str, Any]]:
     return lines
 
 
+def annual_draft(year: int, found: Findings, policy: ScoringPolicy) -> AnnualDraft:
+    """The 年评估 draft of `year` from its findings, priced under `policy`."""
+    scored = scored_under(found, policy)
+    return AnnualDraft(year=year, scored=scored, figures_hash=figures_hash(figures_of(scored.scores)))
+
+
 async def draft_annual_assessment(year: int, sessions: async_sessionmaker[AsyncSession]) -> AnnualDraft:
     """The 年评估 draft for `year`: every unit scored under the current policy, for the supervisor
     to review and publish (nothing is published here). Same year, same log: same figures and hash.
     """
-    scored = await AssessmentService(sessions).score(year_period(year))
-    return AnnualDraft(year=year, scored=scored, figures_hash=figures_hash(figures_of(scored.scores)))
+    service = AssessmentService(sessions)
+    return annual_draft(year, await service.findings(year_period(year)), await service.policy(None))
+
+
+async def annual_draft_with_hash(
+    year: int, found: Findings, sessions: async_sessionmaker[AsyncSession], digest: str
+) -> AnnualDraft | None:
+    """The draft of `year` whose figures hash to `digest`, under the newest adopted version that
+    gives it (the documents a run stored before the policy changed), or None if no version does."""
+    for policy in reversed(await ScoringPolicyStore(sessions).versions()):
+        if not policy.draft and (draft := annual_draft(year, found, policy)).figures_hash == digest:
+            return draft
+    return None

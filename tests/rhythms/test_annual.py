@@ -35,6 +35,7 @@ from tests.rhythms.stories import at, opened, run
 from tests.rhythms.test_documents import DOCX, XLSX, download
 from tests.store.stories import unit_user
 from tests.workflows.ladder_support import beijing
+from workflows.rhythm_messages import RhythmRun
 
 YEAR = {"from": "2026-01-01", "to": "2026-12-31"}
 SPRING = {"from": "2026-03-01", "to": "2026-04-15"}
@@ -269,3 +270,35 @@ async def test_every_reader_downloads_a_publication_a_unit_its_own_part_and_draf
     missing = await served.get("/api/assessment/publications/99/document", "czj-wu")
     assert missing.status_code == 404
     assert "没有这次发布" in missing.json()["detail"]
+
+
+async def test_a_retry_after_a_policy_change_records_the_scores_of_the_documents_it_stored(
+    served: Api,
+) -> None:
+    await append_stories(served, closed_late_signer(), returned_and_overdue(), rectified_then_ineffective())
+    activities = RhythmActivities(served.sessions, RhythmSettings())
+    # The first attempt stores the documents under version 1, then fails before recording its run.
+    stored, first = await activities.annual_documents(2026)
+    assert first is not None
+    assert first.scored.policy.version == 1
+    edited = await served.post(
+        "/api/assessment/policies", SUPERVISOR, json={"rules": {"rectify_loop": 10}, "note": "整改扣分加重"}
+    )
+    assert edited.status_code == 201, edited.text
+    now = await draft_annual_assessment(2026, served.sessions)
+    assert (now.scored.policy.version, now.figures_hash != first.figures_hash) == (2, True)
+
+    due = nth_workday(2027, 1, 5, ChinaWorkdays().is_workday)
+    report = await activities.run_rhythm(RhythmRun(rhythm=Rhythm.ANNUAL, day=due.isoformat()))
+    assert report.ran
+    assert report.documents == [document.id for document in stored]
+    run = await RhythmStore(served.sessions).run(Rhythm.ANNUAL, "2026")
+    assert run is not None
+    # The record describes the documents stored: their hash, their version, their scores.
+    assert run.figures_hash == stored[0].figures_hash == first.figures_hash
+    assert run.record["policy_version"] == 1
+    assert run.record["scores"] == {s.unit: [str(s.score), s.band.value, s.rank] for s in first.scored.scores}
+    sheet = scores_by_name(await download(served, {"id": stored[1].id, "media_type": XLSX}))
+    assert {row["unit"]: (row["score"], row["band"], row["rank"]) for row in sheet} == {
+        unit: (float(score), band, rank) for unit, (score, band, rank) in run.record["scores"].items()
+    }
