@@ -10,7 +10,7 @@ default below is used; `duban documents template --assessment FILE` writes it ou
 
 The workbook's first sheet has each unit's score, band and rank and its per-rule totals, with a
 machine-readable name under each Chinese header; the second sheet lists the breakdown per item
-and rule (when it is known: a publication stores the totals, not the lines).
+and rule (a publication keeps it; those published before it was kept have only the totals).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from openpyxl import Workbook
 from activities.documents import build_template, fill_template, load_template
 from domain.assessment import BAND_LABELS, RULE_LABELS, Band, Rule, figures_of
 from domain.instants import CHINA
-from office.assessment import AnnualDraft, Scored
+from office.assessment import AnnualDraft, breakdown_lines
 from store.assessment import Publication
 
 SCORE_HEADERS = ("排名", "单位", "得分", "等次", "扣分", "加分")
@@ -55,7 +55,7 @@ LINE_HEADERS = (
     "事件序号",
     "说明",
 )
-NO_LINES = "明细未附：发布时只保存各单位合计，按同一办法重算的结果与发布数据不一致 / breakdown not attached"
+NO_LINES = "明细未附：该次发布时明细尚未随发布保存 / breakdown not attached (published before it was kept)"
 
 
 @dataclass(frozen=True)
@@ -211,23 +211,6 @@ def render_assessment_xlsx(doc: AssessmentDocument) -> bytes:
     return out.getvalue()
 
 
-def breakdown(scored: Scored) -> list[dict[str, Any]]:
-    """Every unit's lines (best unit first), each with its item's number and title."""
-    lines = []
-    for score in scored.scores:
-        for line in score.lines:
-            label = scored.items.get(line.item_id)
-            lines.append(
-                {
-                    "unit": score.unit,
-                    "number": label.number if label else line.item_id,
-                    "title": label.title if label else "",
-                    **line.model_dump(mode="json"),
-                }
-            )
-    return lines
-
-
 def draft_document(draft: AnnualDraft) -> AssessmentDocument:
     """The 年评估 draft's documents: every unit's figures and the breakdown, marked unpublished."""
     scored = draft.scored
@@ -241,20 +224,23 @@ def draft_document(draft: AnnualDraft) -> AssessmentDocument:
         names=scored.units,
         figures_hash=draft.figures_hash,
         calendar=scored.calendar,
-        lines=breakdown(scored),
+        lines=breakdown_lines(scored),
     )
 
 
 def publication_document(
-    published: Publication, names: dict[str, str], scored: Scored | None
+    published: Publication, names: dict[str, str], unit: str | None = None
 ) -> AssessmentDocument:
-    """A published assessment's documents: the figures as stored, and the breakdown when scoring the
-    period again under its version (`scored`) gives exactly those figures."""
+    """A published assessment's documents: the figures and the breakdown as stored (nothing is
+    scored again, so later events and policy edits change nothing); for `unit`, marked as that
+    unit's own part (the caller passes the publication as the unit sees it)."""
+    kept = published.breakdown
+    part = f"，{names.get(unit, unit)}本单位部分" if unit is not None else ""
     return AssessmentDocument(
         title=f"考核结果（第 {published.position} 号发布）",
         status=(
             f"已发布（第 {published.revision} 版，{_day(published.published_at)}，"
-            f"发布人 {published.published_by}）/ published"
+            f"发布人 {published.published_by}{part}）/ published"
         ),
         period_from=published.period_from,
         period_to=published.period_to,
@@ -262,6 +248,6 @@ def publication_document(
         figures=published.figures,
         names=names,
         figures_hash=published.figures_hash,
-        calendar=scored.calendar if scored else "",
-        lines=breakdown(scored) if scored else None,
+        calendar=str(kept["calendar"]) if kept else "",
+        lines=list(kept["lines"]) if kept else None,
     )

@@ -25,7 +25,6 @@ from temporalio import activity
 
 from activities.assessment_documents import draft_document, render_assessment_docx, render_assessment_xlsx
 from activities.documents import DOCX, XLSX, render_docx, render_xlsx
-from activities.figures import compute_figures
 from adapters.workdays import ChinaWorkdays
 from domain.instants import CHINA
 from domain.people import Role
@@ -50,7 +49,14 @@ from domain.rhythms import (
     stuck_longest,
 )
 from domain.statistics import GroupBy, Period
-from office.assessment import AnnualDraft, draft_annual_assessment
+from office.assessment import (
+    AnnualDraft,
+    AssessmentService,
+    annual_draft,
+    annual_draft_with_hash,
+    year_period,
+)
+from office.figures import compute_figures
 from store.inbox import Inbox, InboxNotice
 from store.org import OrgDirectory, UserRecord
 from store.rhythms import DocumentInfo, NewDocument, RhythmStore, RunRecord, UnitRequest
@@ -239,28 +245,32 @@ class RhythmActivities:
         documents, draft = await self.annual_documents(int(period))
         users = await OrgDirectory(self._sessions).users()
         readers = [u.id for u in users if u.role is Role.SUPERVISOR]  # who reviews and publishes
-        record = {
-            "recipients": readers,
-            "documents": [_listed(d) for d in documents],
-            "policy_version": draft.scored.policy.version,
-            "scores": {s.unit: [str(s.score), s.band.value, s.rank] for s in draft.scored.scores},
-        }
+        record: dict[str, Any] = {"recipients": readers, "documents": [_listed(d) for d in documents]}
+        if draft is not None:  # the scores of the documents stored, whichever attempt stored them
+            record["policy_version"] = draft.scored.policy.version
+            record["scores"] = {s.unit: [str(s.score), s.band.value, s.rank] for s in draft.scored.scores}
         # The stored documents' hash: a retry after a policy change keeps what was stored first.
         digest = documents[0].figures_hash
         run = RunRecord(rhythm=Rhythm.ANNUAL, period=period, ran_at=now, figures_hash=digest, record=record)
         detail = f"年评估 {period} 考核草案已生成，待审核发布 / draft generated, not published"
         return await self._recorded(Rhythm.ANNUAL, day, run, documents, detail)
 
-    async def annual_documents(self, year: int) -> tuple[list[DocumentInfo], AnnualDraft]:
+    async def annual_documents(self, year: int) -> tuple[list[DocumentInfo], AnnualDraft | None]:
         """The year's 考核 draft (current policy, as of the year's end) stored as `.docx` and `.xlsx`
-        under (kind, year) — a second call stores nothing new — and the draft itself."""
-        draft = await draft_annual_assessment(year, self._sessions)
+        under (kind, year) — a second call stores nothing new — and the draft the stored documents
+        hold: when an earlier attempt stored them under a policy since replaced, the draft under the
+        version that gives their hash (None if no adopted version gives it any more)."""
+        service = AssessmentService(self._sessions)
+        found = await service.findings(year_period(year))
+        draft = annual_draft(year, found, await service.policy(None))
         rendered = draft_document(draft)
         word = render_assessment_docx(rendered, self._settings.assessment_template)
         sheet = render_assessment_xlsx(rendered)
         kinds = (DocumentKind.ANNUAL_ASSESSMENT, DocumentKind.ANNUAL_ASSESSMENT_FIGURES)
         stored = await self._save_pair(Rhythm.ANNUAL, kinds, str(year), (word, sheet), draft.figures_hash)
-        return stored, draft
+        if stored[0].figures_hash == draft.figures_hash:
+            return stored, draft
+        return stored, await annual_draft_with_hash(year, found, self._sessions, stored[0].figures_hash)
 
     async def figures(self, rhythm: Rhythm, bounds: PeriodBounds) -> tuple[dict[str, Any], str]:
         """The document figures of a period, as of its end, and their hash (the same whenever asked)."""

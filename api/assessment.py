@@ -9,9 +9,10 @@ and its rank only.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
@@ -26,7 +27,7 @@ from activities.documents import DOCX, XLSX
 from api.documents import attachment
 from api.errors import SIGNED_IN_ERRORS, NotFound, error_responses
 from api.permissions import ItemReader, Supervisor, role_in, unit_scope
-from api.services import ServicesDep
+from api.services import Services, ServicesDep
 from api.stats import parse_instant
 from domain.assessment import (
     BAND_LABELS,
@@ -38,14 +39,20 @@ from domain.assessment import (
     ScoreLine,
     ScoringRules,
     UnitScore,
-    figures_of,
+    compare,
 )
 from domain.instants import CHINA
 from domain.people import Actor, Role
 from domain.refusals import CommandRefused, conflict, forbidden, invalid
 from domain.statistics import Period
-from office.assessment import AssessmentService, Scored, assessment_period
-from store.assessment import PeriodPublished, PolicyVersionMissing, Publication, ScoringPolicy
+from office.assessment import AssessmentService, Scored, assessment_period, scored_under
+from store.assessment import (
+    PeriodPublished,
+    PolicyVersionMissing,
+    Publication,
+    PublishedFigures,
+    ScoringPolicy,
+)
 from store.org import OrgDirectory
 
 router = APIRouter(prefix="/api/assessment", tags=["assessment"], responses=SIGNED_IN_ERRORS)
@@ -255,13 +262,20 @@ async def unit_breakdown(
 
     403 a unit asking about another unit · 404 unknown unit or policy version · 422 a malformed period.
     """
-    own = unit_scope(actor)
-    if own is not None and own != unit:
-        raise CommandRefused(forbidden("只能查看本单位的考核 / a unit sees only its own assessment"))
+    _own_unit_only(actor, unit)
     period = query_period(from_, to)
     service = AssessmentService(services.sessions)
     policy = await _policy_or_404(service, policy_version)
-    scored = await service.score(period, policy.version)
+    return await _breakdown(services, await service.score(period, policy.version), unit)
+
+
+def _own_unit_only(actor: Actor, unit: str) -> None:
+    own = unit_scope(actor)
+    if own is not None and own != unit:
+        raise CommandRefused(forbidden("只能查看本单位的考核 / a unit sees only its own assessment"))
+
+
+async def _breakdown(services: Services, scored: Scored, unit: str) -> BreakdownPublic:
     score = next((s for s in scored.scores if s.unit == unit), None)
     if score is None:
         raise NotFound(f"不是参与考核的单位 / not an assessed unit: {unit}")
@@ -274,9 +288,9 @@ async def unit_breakdown(
         number, title = titles[line.item_id]
         lines.append(LinePublic(**line.model_dump(), number=number, title=title))
     return BreakdownPublic(
-        period_from=period.start,
-        to=period.end,
-        policy_version=policy.version,
+        period_from=scored.period.start,
+        to=scored.period.end,
+        policy_version=scored.policy.version,
         ranked=len(scored.scores),
         unit=_row(score, scored.units),
         lines=lines,
@@ -329,15 +343,59 @@ async def what_if(
     service = AssessmentService(services.sessions)
     now = await _policy_or_404(service, current)
     then = await _policy_or_404(service, proposed)
-    before, _, rows = await service.what_if(period, then.version, now.version)
+    found = await service.findings(period)
+    return _what_if(scored_under(found, now), scored_under(found, then))
+
+
+def _what_if(before: Scored, after: Scored) -> WhatIfPublic:
     return WhatIfPublic(
-        period_from=period.start,
-        to=period.end,
-        current_version=now.version,
-        proposed_version=then.version,
+        period_from=before.period.start,
+        to=before.period.end,
+        current_version=before.policy.version,
+        proposed_version=after.policy.version,
         band_labels=BAND_LABELS,
-        units=[WhatIfRow(**row.model_dump(), name=before.units.get(row.unit, row.unit)) for row in rows],
+        units=[
+            WhatIfRow(**row.model_dump(), name=before.units.get(row.unit, row.unit))
+            for row in compare(before.scores, after.scores)
+        ],
     )
+
+
+@dataclass(frozen=True)
+class AssessmentView:
+    """What the 考核 page shows of one period: the scores, a unit's breakdown, the what-if."""
+
+    scores: AssessmentPublic
+    breakdown: BreakdownPublic | None
+    what_if: WhatIfPublic | None
+
+
+async def assessment_view(  # noqa: PLR0917 — the page's query, as the three handlers take it
+    actor: Actor,
+    services: Services,
+    from_: str | None,
+    to: str | None,
+    policy_version: int | None,
+    unit: str | None,
+    proposed: int | None,
+) -> AssessmentView:
+    """What `assessment`, `unit_breakdown` (for `unit`) and `what_if` (for `proposed`, an overseer's)
+    answer for one period and version, from one reading of the log: the findings do not depend on
+    the policy, so each version only prices them. Refuses as those handlers do."""
+    own = unit_scope(actor)
+    period = query_period(from_, to)
+    service = AssessmentService(services.sessions)
+    policy = await _policy_or_404(service, policy_version)
+    if unit is not None:
+        _own_unit_only(actor, unit)
+    found = await service.findings(period)
+    scored = scored_under(found, policy)
+    breakdown = await _breakdown(services, scored, unit) if unit is not None else None
+    what_if = None
+    if proposed is not None:
+        then = await _policy_or_404(service, proposed)
+        what_if = _what_if(scored, scored_under(found, then))
+    return AssessmentView(_public(scored, own), breakdown, what_if)
 
 
 # --- publication ---
@@ -357,41 +415,30 @@ class PublishBody(BaseModel):
     )
 
 
-class PublicationPublic(BaseModel):
-    """A published assessment: period, revision, policy version, figures, their hash and chain link."""
+class PublicationPublic(PublishedFigures):
+    """A published assessment: period, revision, policy version, figures, their hash and chain link —
+    the store's own fields, with the period's ends named `from` and `to`."""
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
 
-    position: int
     period_from: datetime = Field(alias="from")
-    to: datetime
-    revision: int
-    policy_version: int
-    figures: list[dict[str, Any]]
-    figures_hash: str
-    note: str
-    published_by: str
-    published_at: datetime
-    prev_hash: str
-    hash: str
+    period_to: datetime = Field(alias="to")
+
+
+def _seen_by(found: Publication, own: str | None) -> Publication:
+    """The publication as a reader sees it: the office all of it, a unit its own figures (with its
+    rank among all units) and its own breakdown lines — the rule every 考核 answer keeps."""
+    if own is None:
+        return found
+    kept = found.breakdown
+    lines = None if kept is None else {**kept, "lines": [li for li in kept["lines"] if li.get("unit") == own]}
+    figures = [f for f in found.figures if f.get("unit") == own]
+    return found.model_copy(update={"figures": figures, "breakdown": lines})
 
 
 def _publication(found: Publication, own: str | None) -> PublicationPublic:
-    figures = [f for f in found.figures if own is None or f.get("unit") == own]
-    return PublicationPublic(
-        position=found.position,
-        period_from=found.period_from,
-        to=found.period_to,
-        revision=found.revision,
-        policy_version=found.policy_version,
-        figures=figures,
-        figures_hash=found.figures_hash,
-        note=found.note,
-        published_by=found.published_by,
-        published_at=found.published_at,
-        prev_hash=found.prev_hash,
-        hash=found.hash,
-    )
+    """The one mapping from the stored row to the API's (a unit sees only its own figures)."""
+    return PublicationPublic.model_validate(_seen_by(found, own).model_dump(exclude={"breakdown"}))
 
 
 @router.post("/publish", status_code=201, summary="发布考核结果 / publish an assessment")
@@ -414,15 +461,7 @@ async def publish(body: PublishBody, actor: Supervisor, services: ServicesDep) -
         raise CommandRefused(invalid("修订已发布的考核须说明理由 / a revision needs a note saying why"))
     scored = await service.score(period, policy.version)
     try:
-        published = await service.publications.publish(
-            period_from=period.start,
-            period_to=period.end,
-            policy_version=policy.version,
-            figures=figures_of(scored.scores),
-            author=actor.id,
-            note=body.note,
-            revise=body.revise,
-        )
+        published = await service.publish(scored, author=actor.id, note=body.note, revise=body.revise)
     except PeriodPublished as done:
         raise CommandRefused(
             conflict(
@@ -480,29 +519,27 @@ class DocumentFormat(StrEnum):
 )
 async def publication_file(
     position: Annotated[int, Path(ge=1, le=1_000_000_000)],
-    actor: Overseer,
+    actor: ItemReader,
     services: ServicesDep,
     format_: Annotated[
         DocumentFormat, Query(alias="format", description="docx（考核结果）或 xlsx（数据）/ the file type")
     ] = DocumentFormat.DOCX,
 ) -> Response:
     """The published figures as stored, as the office's `.docx` (from its template) or as `.xlsx`
-    (scores, bands, ranks, per-rule totals, and the breakdown per item and rule when scoring the
-    period again under the publication's version gives exactly the published figures).
+    (scores, bands, ranks, per-rule totals, and the breakdown per item and rule kept with the
+    publication): nothing is scored again, so later events and policy edits change nothing.
 
-    403 a unit user (the file covers every unit) · 404 unknown position.
+    A publication is 通报'd to the units: a unit user downloads it too, with its own row (its rank
+    among all units) and its own lines, as `GET /publications/{position}` shows it. Drafts (the
+    年评估 documents) stay with the office. 404 unknown position.
     """
     service = AssessmentService(services.sessions)
     found = await service.publications.get(position)
     if found is None:
         raise NotFound(f"没有这次发布 / no such publication: {position}")
-    scored = await service.rescore(found)
-    names = (
-        scored.units
-        if scored is not None
-        else {unit.id: unit.name for unit in await OrgDirectory(services.sessions).units()}
-    )
-    rendered = publication_document(found, names, scored)
+    names = {unit.id: unit.name for unit in await OrgDirectory(services.sessions).units()}
+    own = unit_scope(actor)
+    rendered = publication_document(_seen_by(found, own), names, unit=own)
     if format_ is DocumentFormat.XLSX:
         content, media = render_assessment_xlsx(rendered), XLSX
     else:

@@ -8,17 +8,18 @@ user sees only its own unit's figures and rank.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from activities.figures import Computed, compute_figures
 from api.errors import SIGNED_IN_ERRORS
 from api.permissions import ItemReader, unit_scope
 from api.services import Services, ServicesDep
 from domain.instants import CHINA
+from domain.people import Actor
 from domain.refusals import CommandRefused, forbidden, invalid
 from domain.statistics import (
     FIGURE_LABELS,
@@ -28,6 +29,7 @@ from domain.statistics import (
     GroupFigures,
     Period,
 )
+from office.figures import Computed, compute_figures, compute_figures_of_periods
 
 router = APIRouter(prefix="/api/stats", tags=["statistics"], responses=SIGNED_IN_ERRORS)
 
@@ -198,14 +200,27 @@ async def unit_stats(actor: ItemReader, services: ServicesDep, query: StatsQuery
     A unit user gets only its own unit's row, with its rank among all units.
     403 a unit asking for other groupings · 422 a malformed instant or `from` after `to`.
     """
+    _visible(unit_scope(actor), query.group_by)
+    [answer] = await stats_of_periods(actor, services, query.group_by, [query.period()])
+    return answer
+
+
+async def stats_of_periods(
+    actor: Actor, services: Services, group_by: GroupBy, periods: Sequence[Period]
+) -> list[StatsPublic]:
+    """What `unit_stats` answers for each of `periods`, from one pass over the log (the 统计
+    page's period and its months). 403 as `unit_stats`."""
     own = unit_scope(actor)
-    _visible(own, query.group_by)
-    period = query.period()
-    computed = await _compute(services, period, query.group_by)
+    _visible(own, group_by)
+    computed = await compute_figures_of_periods(services.sessions, periods, group_by)
+    return [_stats(period, group_by, found, own) for period, found in zip(periods, computed, strict=True)]
+
+
+def _stats(period: Period, group_by: GroupBy, computed: Computed, own: str | None) -> StatsPublic:
     groups = [g for g in computed.groups if own is None or g.key == own]
     return StatsPublic(
-        group_by=query.group_by,
-        group_by_label=GROUP_LABELS[query.group_by],
+        group_by=group_by,
+        group_by_label=GROUP_LABELS[group_by],
         period_from=period.start,
         to=period.end,
         as_of=period.as_of,

@@ -303,6 +303,14 @@ class _Walk:
 
 def item_findings(events: Iterable[RecordedEvent], period: Period, is_workday: IsWorkday) -> list[Finding]:
     """The findings of one item's events (seq order; those after `as_of` are ignored)."""
+    return walk_item(events, period, is_workday)[0]
+
+
+def walk_item(
+    events: Iterable[RecordedEvent], period: Period, is_workday: IsWorkday
+) -> tuple[list[Finding], ItemState]:
+    """The findings of one item's events and its state at the period's last instant, from one fold
+    (a breakdown names the item by that state's number and title)."""
     walk = _Walk(period, is_workday)
     state = ItemState()
     for event in events:
@@ -315,7 +323,7 @@ def item_findings(events: Iterable[RecordedEvent], period: Period, is_workday: I
         instance.end = period.last
         walk.ended.append(instance)
     walk.overdue(state.id)
-    return walk.findings
+    return walk.findings, state
 
 
 class ScoreLine(BaseModel):

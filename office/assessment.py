@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from contextlib import aclosing
 from datetime import UTC, date, datetime, time
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.workdays import ChinaWorkdays
-from domain.assessment import Comparison, Finding, UnitScore, compare, figures_of, item_findings, score_units
-from domain.fold import fold
+from domain.assessment import Finding, UnitScore, figures_of, score_units, walk_item
 from domain.instants import CHINA
-from domain.state import ItemState
 from domain.statistics import Period
 from store.assessment import Publication, PublicationStore, ScoringPolicy, ScoringPolicyStore, figures_hash
 from store.org import OrgDirectory
@@ -97,9 +96,8 @@ class AssessmentService:
         items: dict[str, ItemLabel] = {}
         async with aclosing(item_histories(self.sessions, until=period.as_of)) as histories:
             async for events in histories:
-                mine = item_findings(events, period, calendar.is_workday)
-                if mine:  # only the items a breakdown names are folded a second time
-                    state = fold(events, ItemState(id=events[0].item_id))
+                mine, state = walk_item(events, period, calendar.is_workday)
+                if mine:  # only the items a breakdown names are labelled
                     items[state.id] = ItemLabel(number=state.number, title=state.title)
                 found.extend(mine)
         return Findings(period=period, findings=found, units=units, calendar=calendar.label, items=items)
@@ -112,26 +110,25 @@ class AssessmentService:
         """Every unit's score for the period under `version` (default: the current policy)."""
         policy = await self.policy(version)
         found = await self.findings(period)
-        return _scored(found, policy)
+        return scored_under(found, policy)
 
-    async def what_if(
-        self, period: Period, proposed: int, current: int | None = None
-    ) -> tuple[Scored, Scored, list[Comparison]]:
-        """The same period under the current and a proposed version, side by side."""
-        now, then = await self.policy(current), await self.policy(proposed)
-        found = await self.findings(period)
-        before, after = _scored(found, now), _scored(found, then)
-        return before, after, compare(before.scores, after.scores)
-
-    async def rescore(self, published: Publication) -> Scored | None:
-        """A publication's period scored again under its version — the breakdown behind it — or None
-        when that no longer gives the published figures (a publication stores totals, not lines)."""
-        period = assessment_period(published.period_from, published.period_to)
-        scored = await self.score(period, published.policy_version)
-        return scored if figures_hash(figures_of(scored.scores)) == published.figures_hash else None
+    async def publish(self, scored: Scored, *, author: str, note: str, revise: bool) -> Publication:
+        """Append `scored` as a publication: its figures, and the breakdown behind them (so a
+        download needs no scan of the log). PeriodPublished as `PublicationStore.publish`."""
+        return await self.publications.publish(
+            period_from=scored.period.start,
+            period_to=scored.period.end,
+            policy_version=scored.policy.version,
+            figures=figures_of(scored.scores),
+            author=author,
+            note=note,
+            revise=revise,
+            breakdown={"calendar": scored.calendar, "lines": breakdown_lines(scored)},
+        )
 
 
-def _scored(found: Findings, policy: ScoringPolicy) -> Scored:
+def scored_under(found: Findings, policy: ScoringPolicy) -> Scored:
+    """The period's findings priced under `policy` (pure: one reading of the log serves every version)."""
     return Scored(
         period=found.period,
         policy=policy,
@@ -142,9 +139,43 @@ def _scored(found: Findings, policy: ScoringPolicy) -> Scored:
     )
 
 
+def breakdown_lines(scored: Scored) -> list[dict[str, Any]]:
+    """Every unit's lines (best unit first), each with its item's number and title, JSON-ready."""
+    lines = []
+    for score in scored.scores:
+        for line in score.lines:
+            label = scored.items.get(line.item_id)
+            lines.append(
+                {
+                    "unit": score.unit,
+                    "number": label.number if label else line.item_id,
+                    "title": label.title if label else "",
+                    **line.model_dump(mode="json"),
+                }
+            )
+    return lines
+
+
+def annual_draft(year: int, found: Findings, policy: ScoringPolicy) -> AnnualDraft:
+    """The 年评估 draft of `year` from its findings, priced under `policy`."""
+    scored = scored_under(found, policy)
+    return AnnualDraft(year=year, scored=scored, figures_hash=figures_hash(figures_of(scored.scores)))
+
+
 async def draft_annual_assessment(year: int, sessions: async_sessionmaker[AsyncSession]) -> AnnualDraft:
     """The 年评估 draft for `year`: every unit scored under the current policy, for the supervisor
     to review and publish (nothing is published here). Same year, same log: same figures and hash.
     """
-    scored = await AssessmentService(sessions).score(year_period(year))
-    return AnnualDraft(year=year, scored=scored, figures_hash=figures_hash(figures_of(scored.scores)))
+    service = AssessmentService(sessions)
+    return annual_draft(year, await service.findings(year_period(year)), await service.policy(None))
+
+
+async def annual_draft_with_hash(
+    year: int, found: Findings, sessions: async_sessionmaker[AsyncSession], digest: str
+) -> AnnualDraft | None:
+    """The draft of `year` whose figures hash to `digest`, under the newest adopted version that
+    gives it (the documents a run stored before the policy changed), or None if no version does."""
+    for policy in reversed(await ScoringPolicyStore(sessions).versions()):
+        if not policy.draft and (draft := annual_draft(year, found, policy)).figures_hash == digest:
+            return draft
+    return None

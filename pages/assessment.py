@@ -46,33 +46,20 @@ async def _page(
     status: int = 200,
     problem: str | None = None,
 ) -> Response:
-    scores = await routes.assessment(
-        actor=actor, services=services, from_=from_, to=to, policy_version=policy_version
-    )
-    period = {"from": scores.period_from.isoformat(), "to": scores.to.isoformat()}
-    own = unit_scope(actor)
-    chosen = unit or own
-    breakdown = None
-    if chosen is not None:
-        breakdown = await routes.unit_breakdown(
-            unit=chosen,
-            actor=actor,
-            services=services,
-            from_=period["from"],
-            to=period["to"],
-            policy_version=scores.policy_version,
-        )
     overseer = await passes(Overseer, actor)
-    what_if = None
-    if proposed is not None and overseer:
-        what_if = await routes.what_if(
-            actor=actor,
-            services=services,
-            proposed=proposed,
-            from_=period["from"],
-            to=period["to"],
-            current=policy_version,
-        )
+    own = unit_scope(actor)
+    # The scores, the breakdown and the what-if from one reading of the log, as the API answers each.
+    view = await routes.assessment_view(
+        actor,
+        services,
+        from_,
+        to,
+        policy_version,
+        unit or own,
+        proposed if overseer else None,
+    )
+    scores = view.scores
+    period = {"from": scores.period_from.isoformat(), "to": scores.to.isoformat()}
     policies = await routes.list_policies(actor, services)
     publications = await routes.publications(actor, services)
     current = next(v for v in policies.versions if v.version == policies.current)
@@ -83,8 +70,8 @@ async def _page(
         scores=scores,
         period=period,
         query={"from": from_ or "", "to": to or "", "policy_version": policy_version, "proposed": proposed},
-        breakdown=breakdown,
-        what_if=what_if,
+        breakdown=view.breakdown,
+        what_if=view.what_if,
         policies=policies,
         current_rules=current.rules,
         publications=publications,
@@ -181,6 +168,7 @@ async def publication_file(
     services: ServicesDep,
     format_: Annotated[DocumentFormat, Query(alias="format")] = DocumentFormat.DOCX,
 ) -> Response:
-    """A published assessment as .docx / .xlsx, through the API's handler (404 page when there is none)."""
-    await require(Overseer, actor)
+    """A published assessment as .docx / .xlsx, through the API's handler (a unit's own part for a
+    unit; 404 page when there is none)."""
+    await require(ItemReader, actor)
     return await routes.publication_file(position, actor, services, format_)

@@ -114,8 +114,9 @@ class ScoringPolicyStore:
         raise AssertionError("unreachable")  # pragma: no cover
 
 
-class Publication(BaseModel):
-    """A published assessment: the period, the policy version, the figures, and its chain link."""
+class PublishedFigures(BaseModel):
+    """What a published assessment states: the period, the policy version, the figures and their
+    hash, the note, who and when, and its chain link (the API's schema derives from this)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -132,9 +133,18 @@ class Publication(BaseModel):
     prev_hash: str
     hash: str
 
+
+class Publication(PublishedFigures):
+    """A published assessment as stored: what it states, and the breakdown behind its figures (each
+    unit's lines and the calendar; None for rows published before it was kept)."""
+
+    breakdown: dict[str, Any] | None = None
+
     def content(self) -> dict[str, Any]:
-        """What the row's hash covers (everything but the two hashes of the chain)."""
-        return {
+        """What the row's hash covers (everything but the two hashes of the chain); the breakdown by
+        its hash, when the row has one (older rows' hashes stay what they were)."""
+        kept = {} if self.breakdown is None else {"breakdown_hash": figures_hash(self.breakdown)}
+        return kept | {
             "position": self.position,
             "period_from": _iso(self.period_from),
             "period_to": _iso(self.period_to),
@@ -151,7 +161,7 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
-def figures_hash(figures: list[dict[str, Any]]) -> str:
+def figures_hash(figures: list[dict[str, Any]] | dict[str, Any]) -> str:
     """sha256 of the figures' canonical JSON (RFC 8785)."""
     return hashlib.sha256(canonical_json(figures)).hexdigest()
 
@@ -202,6 +212,7 @@ class PublicationStore:
         author: str,
         note: str,
         revise: bool,
+        breakdown: dict[str, Any] | None = None,
     ) -> Publication:
         """Append a publication; PeriodPublished if the period has one and `revise` is False."""
         t = assessment_publications
@@ -234,6 +245,7 @@ class PublicationStore:
                         published_at=datetime.now(UTC),
                         prev_hash=tail.hash if tail else GENESIS_HASH,
                         hash="",
+                        breakdown=breakdown,
                     )
                     row = draft.model_copy(update={"hash": link_hash(draft.prev_hash, draft.content())})
                     await session.execute(insert(t), [row.model_dump()])

@@ -49,6 +49,8 @@ assessment_publications = Table(
     Column("published_at", UTCDateTime(), nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # Each unit's lines per item and rule and the calendar, as published (NULL before 0013).
+    Column("breakdown", JSON, nullable=True),
     PrimaryKeyConstraint("position", name="pk_assessment_publications"),
     UniqueConstraint("period_from", "period_to", "revision", name="uq_assessment_publications_period"),
 )

@@ -15,8 +15,8 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from store.db import begin_write
-from store.inbox import insert_ignoring_duplicates
 from store.notify_tables import notify_digest_entries, notify_digests
+from store.upsert import insert_ignoring_duplicates
 
 
 class DigestEntry(BaseModel):

@@ -7,10 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from store.notify_tables import notify_inbox
+from store.upsert import insert_ignoring_duplicates
 
 
 class InboxNotice(BaseModel):
@@ -49,13 +49,6 @@ class InboxPage(BaseModel):
 
 def _entry(row: Any) -> InboxEntry:
     return InboxEntry.model_validate(dict(row._mapping))
-
-
-def insert_ignoring_duplicates(session: AsyncSession, table: Any) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING in the session's dialect."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-    return insert.on_conflict_do_nothing()
 
 
 class Inbox:

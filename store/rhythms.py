@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from store.inbox import insert_ignoring_duplicates
 from store.rhythm_tables import documents, rhythm_requests, rhythm_runs
+from store.upsert import insert_ignoring_duplicates
 
 
 class DocumentInfo(BaseModel):

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from api.auth import issue_token
+from api.services import Services
 from bootstrap import create_app
 from domain.events import SYSTEM_EVENT_TYPES
 from settings import Settings
@@ -84,6 +85,14 @@ class Api:
     http: httpx.AsyncClient
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
+    app: FastAPI | None = None
+
+    @property
+    def app_sessions(self) -> async_sessionmaker[AsyncSession]:
+        """The session factory the app itself reads through (its own engine, built in its lifespan)."""
+        assert self.app is not None, "running_api keeps the app"
+        services: Services = self.app.state.services
+        return services.sessions
 
     def auth(self, user_id: str) -> dict[str, str]:
         """The Authorization header of `user_id`."""
@@ -143,7 +152,7 @@ async def running_api(
             http = await stack.enter_async_context(
                 httpx.AsyncClient(transport=transport, base_url="http://duban.test")
             )
-            yield Api(http, settings, sessions)
+            yield Api(http, settings, sessions, app)
     finally:
         await engine.dispose()
 

@@ -7,6 +7,7 @@ event log); the recomputation below uses the domain's fold and none of domain.as
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -16,16 +17,20 @@ import pytest
 from temporalio.client import Client
 
 from adapters.workdays import ChinaWorkdays
+from domain import assessment as domain_assessment
 from domain import events as ev
+from domain import fold as domain_fold
 from domain.events import RecordedEvent
 from domain.fold import evolve
 from domain.instants import CHINA
 from domain.ladder import Level
 from domain.state import ItemState, waiting_for
-from office.assessment import draft_annual_assessment
+from office.assessment import AssessmentService, assessment_period, draft_annual_assessment
 from store.event_log import EventLog
 from tests.api.conftest import ADMIN, AUDITOR, LEADER, SUPERVISOR, Api, append_stories, running_api
+from tests.api.test_pages_http import _signed_in
 from tests.api.test_stats import closed_late_signer, rectified_then_ineffective, returned_and_overdue
+from tests.fixtures.sql import engine_of, log_scans, statements
 from tests.unit.test_assessment import ladder_story
 
 PERIOD = {"from": "2026-03-01", "to": "2026-04-15"}
@@ -151,6 +156,14 @@ async def test_a_published_assessment_survives_policy_edits_and_revisions_are_ex
     first = published.json()
     assert (first["revision"], first["policy_version"], first["published_by"]) == (1, 1, SUPERVISOR)
     czj_before = next(f for f in first["figures"] if f["unit"] == "czj")
+    # The API's publication is the stored row by one mapping: every stored field but the breakdown,
+    # the period's ends as `from` and `to` (a field added to the store shows here, none is retyped).
+    row = await AssessmentService(assess_api.sessions).publications.get(first["position"])
+    assert row is not None
+    assert row.breakdown is not None
+    stored = row.model_dump(mode="json", exclude={"breakdown"})
+    renamed = {"period_from": "from", "period_to": "to"}
+    assert first == {renamed.get(name, name): value for name, value in stored.items()}
 
     rules = {"rectify_loop": 10}
     edited = await assess_api.post(
@@ -334,3 +347,53 @@ async def test_the_annual_draft_is_the_year_scored_under_the_current_policy_and_
     again = await draft_annual_assessment(2026, assess_api.sessions)
     assert again.figures_hash == draft.figures_hash
     assert (await assess_api.get("/api/assessment/publications", SUPERVISOR)).json()["publications"] == []
+
+
+async def test_each_event_is_folded_once_for_the_findings_and_the_items_they_name(
+    assess_api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folded: list[int] = []
+
+    def counted(state: ItemState, event: RecordedEvent) -> ItemState:
+        folded.append(event.seq)
+        return evolve(state, event)
+
+    # Every fold the service could use goes through one of these two names.
+    monkeypatch.setattr(domain_assessment, "evolve", counted)
+    monkeypatch.setattr(domain_fold, "evolve", counted)
+    period = assessment_period(
+        datetime.fromisoformat("2026-03-01T00:00:00+08:00"),
+        datetime.fromisoformat("2026-04-15T23:59:59+08:00"),
+    )
+    found = await AssessmentService(assess_api.sessions).findings(period)
+    log = EventLog(assess_api.sessions)
+    in_period = [
+        e for i in ("stats-a", "stats-b", "stats-c") for e in await log.read(i) if e.occurred_at <= period.end
+    ]
+    assert len(folded) == len(in_period)
+    named = {finding.item_id for finding in found.findings}
+    assert named  # not vacuous: the stories have findings, and each item they name is labelled
+    numbers = {"stats-a": "DB-2026-000101", "stats-b": "DB-2026-000102", "stats-c": "DB-2026-000103"}
+    assert {item: found.items[item].number for item in named} == {item: numbers[item] for item in named}
+
+
+async def test_the_page_reads_the_log_once_for_scores_breakdown_and_what_if(assess_api: Api) -> None:
+    draft = await assess_api.post(
+        "/api/assessment/policies", SUPERVISOR, json={"rules": {"rectify_loop": 10}, "draft": True}
+    )
+    assert draft.status_code == 201, draft.text
+    czj = (await assess_api.get("/api/assessment/units/czj", SUPERVISOR, params=PERIOD)).json()
+    async with _signed_in(assess_api, SUPERVISOR) as browser:
+        with statements(engine_of(assess_api.app_sessions)) as sent:
+            page = await browser.get("/assessment", params={**PERIOD, "unit": "czj", "proposed": 2})
+        assert page.status_code == 200, page.text
+        with statements(engine_of(assess_api.app_sessions)) as api_sent:
+            await scores(assess_api)
+    # The three answers are the API's own: czj's breakdown, and its what-if under the draft.
+    assert f"{czj['unit']['score']:.2f} 分" in page.text
+    assert page.text.count('data-testid="breakdown"') == 1
+    table = page.text[page.text.index('data-testid="what-if-table"') :]
+    delta = re.search(r'<tr data-unit="czj">.*?data-testid="delta">([^<]+)<', table, re.S)
+    assert delta is not None
+    assert delta[1] == "-8.00"
+    assert log_scans(sent) == log_scans(api_sent) == 1

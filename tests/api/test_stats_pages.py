@@ -18,6 +18,7 @@ from pages.stats import shown
 from tests.api.conftest import SUPERVISOR, Api, append_stories, running_api
 from tests.api.test_pages_http import _signed_in
 from tests.api.test_stats import three_stories
+from tests.fixtures.sql import engine_of, log_scans, statements
 
 # A period the stories fall in, read as of a fixed instant: the months are 2025-07 … 2026-06.
 PERIOD = {"from": "2026-03-01", "to": "2026-06-30", "as_of": "2026-06-30"}
@@ -118,6 +119,18 @@ async def test_the_tables_print_the_apis_numbers_and_link_to_the_items(stats_api
         assert behind.count("<tr data-item=") == 1
         assert "超时签收" in items.text
         assert 'data-testid="figure-value">1<' in items.text
+
+
+async def test_the_period_and_its_twelve_months_are_read_in_one_pass_over_the_log(stats_api: Api) -> None:
+    async with _signed_in(stats_api, SUPERVISOR) as browser:
+        with statements(engine_of(stats_api.app_sessions)) as sent:
+            page = await browser.get("/stats", params={**PERIOD, "figure": SIGNED_LATE})
+        assert page.status_code == 200, page.text
+        with statements(engine_of(stats_api.app_sessions)) as api_sent:
+            await stats_api.get("/api/stats/units", SUPERVISOR, params=PERIOD)
+    # 13 answers (the period and 12 months), each the API's own, from the single scan one answer costs.
+    assert len(re.findall(r"<th scope=\"col\">\d{4}年\d+月</th>", _table(page.text, "stats-months"))) == 12
+    assert log_scans(sent) == log_scans(api_sent) == 1
 
 
 async def test_the_page_groups_by_category_like_the_api(stats_api: Api) -> None:

@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 from temporalio.testing import WorkflowEnvironment
 
 from activities.assessment_documents import NO_LINES
+from activities.rhythms import RhythmActivities, RhythmSettings
 from adapters.workdays import ChinaWorkdays
 from bootstrap import build_worker
 from domain import commands as cmd
@@ -26,12 +27,15 @@ from office.assessment import draft_annual_assessment
 from settings import TEST_ACTION_KEY
 from store.event_log import EventLog
 from store.rhythms import RhythmStore
-from tests.api.conftest import AUDITOR, LEAD, LEADER, SUPERVISOR, Api, append_stories, running_api
+from tests.api.conftest import AUDITOR, LEADER, SUPERVISOR, Api, append_stories, running_api
+from tests.api.test_pages_http import _signed_in
 from tests.api.test_stats import closed_late_signer, rectified_then_ineffective, returned_and_overdue
+from tests.fixtures.sql import engine_of, log_scans, statements
 from tests.rhythms.stories import at, opened, run
 from tests.rhythms.test_documents import DOCX, XLSX, download
 from tests.store.stories import unit_user
 from tests.workflows.ladder_support import beijing
+from workflows.rhythm_messages import RhythmRun
 
 YEAR = {"from": "2026-01-01", "to": "2026-12-31"}
 SPRING = {"from": "2026-03-01", "to": "2026-04-15"}
@@ -174,7 +178,11 @@ async def test_a_publication_downloads_as_docx_and_xlsx_with_the_figures_it_stor
     assert about["考核办法版本"] == stored["policy_version"]
     lines = sheet_rows(sheet.content, "扣分加分明细")
     assert len(lines) > 1
-    assert lines[1][0] != NO_LINES  # the period scores again to the published figures: lines attached
+    assert lines[1][0] != NO_LINES  # the breakdown kept with the publication
+    breakdown = (await served.get("/api/assessment/units/czj", SUPERVISOR, params=SPRING)).json()
+    assert [(row[0], row[2], row[4], row[7]) for row in lines[1:] if row[0] == "czj"] == [
+        ("czj", line["number"], line["rule"], line["points"]) for line in breakdown["lines"]
+    ]
 
     word = await served.get(path, AUDITOR)  # .docx by default
     assert word.status_code == 200, word.text
@@ -189,20 +197,108 @@ async def test_a_publication_downloads_as_docx_and_xlsx_with_the_figures_it_stor
     assert "已发布" in text
 
     # An item told later with a late sign-for inside the period: scoring again no longer gives the
-    # stored figures, so the files keep the stored figures and say the breakdown is not attached.
+    # stored figures, yet the files are the publication's own, figures and breakdown, read with no
+    # scan of the log.
     backfilled = opened("annual-late", "DB-2026-000299", "zjj", "2026-03-05 09:00")
     backfilled.act(unit_user("zjj"), cmd.SignFor(), after=timedelta(days=12))
     await EventLog(served.sessions).append(backfilled.events)
     rescored = (await served.get("/api/assessment", SUPERVISOR, params=SPRING)).json()
     assert [u["score"] for u in rescored["units"]] != [f["score"] for f in stored["figures"]]
-    after = await served.get(path, SUPERVISOR, params={"format": "xlsx"})
+    with statements(engine_of(served.app_sessions)) as sent:
+        after = await served.get(path, SUPERVISOR, params={"format": "xlsx"})
+    assert log_scans(sent) == 0
     assert [row["score"] for row in scores_by_name(after.content)] == [f["score"] for f in stored["figures"]]
-    assert sheet_rows(after.content, "扣分加分明细")[1][0] == NO_LINES
+    assert sheet_rows(after.content, "扣分加分明细") == lines
 
-    refused = await served.get(path, LEAD)
-    assert refused.status_code == 403
     missing = await served.get("/api/assessment/publications/99/document", SUPERVISOR)
     assert missing.status_code == 404
     assert "没有这次发布" in missing.json()["detail"]
     wrong = await served.get(path, SUPERVISOR, params={"format": "pdf"})
     assert wrong.status_code == 422
+
+
+async def test_every_reader_downloads_a_publication_a_unit_its_own_part_and_drafts_stay_with_the_office(
+    served: Api,
+) -> None:
+    await append_stories(served, closed_late_signer(), returned_and_overdue(), rectified_then_ineffective())
+    drafts, _ = await RhythmActivities(served.sessions, RhythmSettings()).annual_documents(2026)
+    published = await served.post("/api/assessment/publish", SUPERVISOR, json={**SPRING, "note": "通报"})
+    assert published.status_code == 201, published.text
+    stored = published.json()
+    path = f"/api/assessment/publications/{stored['position']}/document"
+    everyone = [f["unit"] for f in stored["figures"]]
+    assert len(everyone) > 1
+
+    # The office (supervisor, leader, auditor): the whole 通报, every unit and every line.
+    for user in (SUPERVISOR, LEADER, AUDITOR):
+        sheet = await served.get(path, user, params={"format": "xlsx"})
+        assert sheet.status_code == 200, (user, sheet.text)
+        assert [row["unit"] for row in scores_by_name(sheet.content)] == everyone
+        units_with_lines = {row[0] for row in sheet_rows(sheet.content, "扣分加分明细")[1:]}
+        assert len(units_with_lines) > 1
+
+    # A unit (czj, which has lines): its own row with its rank among all units, its own lines only —
+    # what the JSON publication shows it; the .docx says it is the unit's part.
+    czj = next(f for f in stored["figures"] if f["unit"] == "czj")
+    sheet = await served.get(path, "czj-wu", params={"format": "xlsx"})
+    assert sheet.status_code == 200, sheet.text
+    [row] = scores_by_name(sheet.content)
+    assert (row["unit"], row["score"], row["rank"]) == ("czj", czj["score"], czj["rank"])
+    lines = sheet_rows(sheet.content, "扣分加分明细")[1:]
+    assert lines
+    assert {line[0] for line in lines} == {"czj"}
+    as_json = (await served.get(f"/api/assessment/publications/{stored['position']}", "czj-wu")).json()
+    assert [f["unit"] for f in as_json["figures"]] == ["czj"]
+    word = await served.get(path, "czj-wu")
+    assert word.status_code == 200, word.text
+    document = Document(io.BytesIO(word.content))
+    assert [r.cells[1].text for r in document.tables[0].rows[1:]] == ["市财政局"]
+    assert "本单位部分" in "\n".join(p.text for p in document.paragraphs)
+    # …and through the page, signed in as the unit.
+    async with _signed_in(served, "czj-wu") as browser:
+        page = await browser.get(f"/assessment/publications/{stored['position']}/document?format=xlsx")
+    assert page.status_code == 200
+    assert [r["unit"] for r in scores_by_name(page.content)] == ["czj"]
+
+    # The 年评估 draft is the office's: a unit can neither list nor download it; no such publication is 404.
+    assert (await served.get("/api/documents", "czj-wu")).status_code == 403
+    for draft in drafts:
+        refused = await served.get(f"/api/documents/{draft.id}", "czj-wu")
+        assert refused.status_code == 403
+        assert refused.json()["detail"].startswith("仅限督查室")
+        assert (await served.get(f"/api/documents/{draft.id}", SUPERVISOR)).status_code == 200
+    missing = await served.get("/api/assessment/publications/99/document", "czj-wu")
+    assert missing.status_code == 404
+    assert "没有这次发布" in missing.json()["detail"]
+
+
+async def test_a_retry_after_a_policy_change_records_the_scores_of_the_documents_it_stored(
+    served: Api,
+) -> None:
+    await append_stories(served, closed_late_signer(), returned_and_overdue(), rectified_then_ineffective())
+    activities = RhythmActivities(served.sessions, RhythmSettings())
+    # The first attempt stores the documents under version 1, then fails before recording its run.
+    stored, first = await activities.annual_documents(2026)
+    assert first is not None
+    assert first.scored.policy.version == 1
+    edited = await served.post(
+        "/api/assessment/policies", SUPERVISOR, json={"rules": {"rectify_loop": 10}, "note": "整改扣分加重"}
+    )
+    assert edited.status_code == 201, edited.text
+    now = await draft_annual_assessment(2026, served.sessions)
+    assert (now.scored.policy.version, now.figures_hash != first.figures_hash) == (2, True)
+
+    due = nth_workday(2027, 1, 5, ChinaWorkdays().is_workday)
+    report = await activities.run_rhythm(RhythmRun(rhythm=Rhythm.ANNUAL, day=due.isoformat()))
+    assert report.ran
+    assert report.documents == [document.id for document in stored]
+    run = await RhythmStore(served.sessions).run(Rhythm.ANNUAL, "2026")
+    assert run is not None
+    # The record describes the documents stored: their hash, their version, their scores.
+    assert run.figures_hash == stored[0].figures_hash == first.figures_hash
+    assert run.record["policy_version"] == 1
+    assert run.record["scores"] == {s.unit: [str(s.score), s.band.value, s.rank] for s in first.scored.scores}
+    sheet = scores_by_name(await download(served, {"id": stored[1].id, "media_type": XLSX}))
+    assert {row["unit"]: (row["score"], row["band"], row["rank"]) for row in sheet} == {
+        unit: (float(score), band, rank) for unit, (score, band, rank) in run.record["scores"].items()
+    }

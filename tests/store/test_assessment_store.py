@@ -151,3 +151,42 @@ async def test_a_publication_changed_behind_the_triggers_fails_verification(
     problem = await store.verify()
     assert problem is not None
     assert (problem.position, problem.problem) == (1, "gap in the chain")
+
+
+async def test_the_kept_breakdown_is_read_back_and_covered_by_the_chain(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    store = PublicationStore(sessions)
+    kept = {
+        "calendar": "chinesecalendar 1.10",
+        "lines": [{"unit": "fgw", "rule": "red_card", "points": -3.0}],
+    }
+    without = await store.publish(
+        period_from=Q1[0],
+        period_to=Q1[1],
+        policy_version=1,
+        figures=FIGURES,
+        author="s",
+        note="",
+        revise=False,
+    )
+    with_lines = await store.publish(
+        period_from=Q2[0],
+        period_to=Q2[1],
+        policy_version=1,
+        figures=FIGURES,
+        author="s",
+        note="",
+        revise=False,
+        breakdown=kept,
+    )
+    assert "breakdown_hash" not in without.content()  # a row without one hashes as rows always did
+    assert (await store.get(2)) == with_lines
+    assert with_lines.breakdown == kept
+    assert await store.verify() is None
+    t = assessment_publications
+    changed = {**kept, "lines": [{"unit": "fgw", "rule": "red_card", "points": 0.0}]}
+    await tamper(sessions, [update(t).where(t.c.position == 2).values(breakdown=changed)])
+    problem = await store.verify()
+    assert problem is not None
+    assert (problem.position, problem.problem) == (2, "hash mismatch")

@@ -10,13 +10,9 @@ statements through the bare driver (store/driver_sql.py), so none. Run on SQLite
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 import pytest
-from sqlalchemy import event, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain import commands as cmd
 from domain.events import RecordedEvent
@@ -25,31 +21,11 @@ from store.event_log import EventLog, SeqConflict
 from store.items import ItemQueries
 from store.projection import forget_read_model
 from store.schema import item_units, items
+from tests.fixtures.sql import engine_of, statements
 from tests.store.stories import SUPERVISOR, ItemStory, unit_user
 
 # Reading the head from the log sends this; an append on the cached head sends nothing.
 _HEAD_READ = "FROM audit_events \nWHERE audit_events.event_id IN"
-
-
-@contextmanager
-def statements(engine: AsyncEngine) -> Iterator[list[str]]:
-    """The SQL statements `engine` sends while the block runs."""
-    sent: list[str] = []
-
-    def remember(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        sent.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", remember)
-    try:
-        yield sent
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", remember)
-
-
-def _engine(sessions: async_sessionmaker[AsyncSession]) -> AsyncEngine:
-    bind = sessions.kw["bind"]
-    assert isinstance(bind, AsyncEngine)
-    return bind
 
 
 async def _assert_log_and_read_model_agree(
@@ -89,7 +65,7 @@ async def test_action_by_action_appends_skip_the_head_read_and_match_the_fold(
     appends = _whole_life(story)
 
     await log.append(appends[0])
-    with statements(_engine(sessions)) as sent:
+    with statements(engine_of(sessions)) as sent:
         for events in appends[1:]:
             receipt = await log.append(events)
             assert receipt.appended == len(events)
@@ -101,7 +77,7 @@ async def test_action_by_action_appends_skip_the_head_read_and_match_the_fold(
 
 async def test_an_item_s_first_events_need_no_head_read(sessions: async_sessionmaker[AsyncSession]) -> None:
     story = ItemStory("item-new")
-    with statements(_engine(sessions)) as sent:
+    with statements(engine_of(sessions)) as sent:
         await EventLog(sessions).append(story.open())
     assert sent == []
     await _assert_log_and_read_model_agree(sessions, story)
@@ -114,7 +90,7 @@ async def test_first_events_appended_again_by_a_fresh_process_are_found_present(
     opened = story.open()
     await EventLog(sessions).append(opened)
 
-    with statements(_engine(sessions)) as sent:
+    with statements(engine_of(sessions)) as sent:
         again = await EventLog(sessions).append(opened)  # a worker restarted before it saw the result
 
     assert (again.appended, again.already_present) == (0, len(opened))
@@ -148,7 +124,7 @@ async def test_a_head_moved_by_another_writer_falls_back_to_the_full_path(
     await first.append(appends[1])
     await second.append(appends[2])  # `first` still believes the head is appends[1]
 
-    with statements(_engine(sessions)) as sent:
+    with statements(engine_of(sessions)) as sent:
         receipt = await first.append(appends[3])
 
     assert receipt.appended == len(appends[3])

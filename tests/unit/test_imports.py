@@ -154,3 +154,11 @@ def test_the_import_linter_contracts_are_kept() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "3 kept, 0 broken" in result.stdout  # the contracts in pyproject.toml ran
+
+
+def test_the_statistics_come_from_the_office_not_from_the_activities() -> None:
+    graph = module_graph(everywhere=True)
+    assert "office.figures" in graph["api.stats"]
+    assert "office.figures" in graph["activities.rhythms"]
+    assert not any(module.startswith("activities") for module in graph["api.stats"])
+    assert not any(module.startswith(("activities", "api", "pages")) for module in graph["office.figures"])
