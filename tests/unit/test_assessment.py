@@ -20,13 +20,13 @@ from domain.assessment import (
     item_findings,
     score_units,
 )
-from domain.dues import weekends_only
+from domain.dues import weekends_only, working_days_between
 from domain.escalation_whatif import count_levels, fire, replay_item
 from domain.instants import CHINA
 from domain.ladder import DEFAULT_LADDER, AppliedPolicy, Level, arm_rungs, policy_id_for
 from domain.people import SYSTEM_ACTOR
 from domain.state import waiting_for
-from domain.statistics import Period, working_days_between
+from domain.statistics import Period
 from domain.vocabulary import Category, Priority
 from tests.store.stories import LEADER, START, SUPERVISOR, ItemStory, unit_user
 
