@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import aiosmtplib
@@ -20,8 +20,10 @@ from sqlalchemy.engine import Connection, make_url
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 
 from activities.notify.channels import ChannelSettings
+from adapters.workdays import COVERED_YEARS, PACKAGE, PACKAGE_VERSION, uncovered_years
 from audit.keys import KeyUnavailable, load_signer
 from bootstrap import connect_temporal
+from domain.instants import CHINA
 from settings import Settings
 from store.db import make_engine
 from store.migrate import alembic_config
@@ -39,10 +41,12 @@ class Finding:
     name: str
     ok: bool
     detail: str
+    warning: bool = False  # passes, but an operator should act soon
 
     def line(self) -> str:
-        """`✓ name  detail` or `✗ name  detail`."""
-        return f"{'✓' if self.ok else '✗'} {self.name:<10} {self.detail}"
+        """`✓ name  detail`, `! name  detail` (a warning) or `✗ name  detail`."""
+        mark = "✗" if not self.ok else "!" if self.warning else "✓"
+        return f"{mark} {self.name:<10} {self.detail}"
 
 
 def _first_line(error: BaseException) -> str:
@@ -118,6 +122,22 @@ async def check_temporal(settings: Settings) -> Finding:
     return Finding("temporal", True, f"reachable ({where})")
 
 
+def check_calendar(today: date, covered: range = COVERED_YEARS) -> Finding:
+    """Which years the holiday calendar knows; a warning when deadlines may fall in one it does not."""
+    known = f"{PACKAGE} {PACKAGE_VERSION}: {covered.start}–{covered.stop - 1}"
+    missing = uncovered_years(today, covered)
+    if not missing:
+        return Finding("calendar", True, known)
+    years = "、".join(str(year) for year in missing)
+    return Finding(
+        "calendar",
+        True,
+        f"{known}; {years} 年节假日安排未收录，期限按周一至周五计算 / {years} not covered, deadlines "
+        f"there count Monday to Friday (recorded as such) until {PACKAGE} is upgraded to cover it",
+        warning=True,
+    )
+
+
 def check_action_key(settings: Settings) -> Finding:
     """ACTION_SIGNING_KEY is set and long enough (production), or where the embedded one lives."""
     if settings.action_signing_key is not None:
@@ -188,5 +208,10 @@ async def run_checks(settings: Settings) -> list[Finding]:
         check_smtp(settings),
     ]
     local: list[Callable[[Settings], Finding | None]] = [check_action_key, check_audit_signer, check_robots]
-    found = [check_settings(settings), *await asyncio.gather(*network), *(check(settings) for check in local)]
+    found = [
+        check_settings(settings),
+        *await asyncio.gather(*network),
+        *(check(settings) for check in local),
+        check_calendar(datetime.now(CHINA).date()),
+    ]
     return [finding for finding in found if finding is not None]

@@ -30,6 +30,13 @@ def _package_workday(day: date) -> bool:
     return bool(chinese_calendar.is_workday(day))
 
 
+def uncovered_years(today: date, covered: range = COVERED_YEARS) -> list[int]:
+    """The years deadlines counted `today` may fall in that the package does not cover: this
+    year, and from October on (when items opened run into January) the next."""
+    near = [today.year, today.year + 1] if today.month >= 10 else [today.year]
+    return [year for year in near if year not in covered]
+
+
 class ChinaWorkdays:
     """A working-day predicate that remembers which years it had to count weekends-only.
 

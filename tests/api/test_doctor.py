@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from pathlib import Path
 
 import pytest
 from temporalio.client import Client
 
 import cli
+from adapters.workdays import uncovered_years
+from doctor import check_calendar
 from tests.api.conftest import free_port
 from tests.fixtures.databases import migrated_sqlite_url, sqlite_url
 
@@ -43,8 +46,11 @@ def test_a_healthy_installation_passes_every_check(
     monkeypatch.setenv("TEMPORAL_ADDRESS", temporal_client.service_client.config.target_host)
     code, lines = _doctor(capsys)
     assert code == 0, lines
-    assert set(lines) == {"settings", "database", "temporal", "action key", "audit key"}
-    assert all(line.startswith("✓") for line in lines.values())
+    assert set(lines) == {"settings", "database", "temporal", "action key", "audit key", "calendar"}
+    # The calendar passes with a warning when the package lacks a year deadlines may fall in.
+    assert all(line.startswith("✓") for name, line in lines.items() if name != "calendar")
+    assert lines["calendar"][0] in "✓!"
+    assert "chinesecalendar" in lines["calendar"]
     assert "migrated to" in lines["database"]
     assert not (environment / "audit-signing.key").exists(), "the doctor looks, it creates nothing"
 
@@ -65,7 +71,16 @@ def test_each_broken_dependency_is_one_line_naming_it(
     monkeypatch.setenv("UNIT_SECRETS_FILE", str(secrets / "unit-secrets.toml"))
     code, lines = _doctor(capsys)
     assert code == 1
-    assert set(lines) == {"settings", "database", "temporal", "action key", "audit key", "smtp", "robots"}
+    assert set(lines) == {
+        "settings",
+        "database",
+        "temporal",
+        "action key",
+        "audit key",
+        "smtp",
+        "robots",
+        "calendar",
+    }
     assert lines["settings"].startswith("✓")
     for name in ("database", "temporal", "action key", "audit key", "smtp", "robots"):
         assert lines[name].startswith("✗"), lines[name]
@@ -87,3 +102,24 @@ def test_an_unmigrated_database_says_to_migrate(
     assert lines["database"].startswith("✗")
     assert "duban migrate" in lines["database"]
     assert lines["temporal"].startswith("✓")
+
+
+@pytest.mark.parametrize(
+    ("today", "mark", "missing"),
+    [
+        (date(2026, 6, 1), "✓", ""),  # mid-year: deadlines stay in a covered year
+        (date(2026, 12, 3), "!", "2027"),  # from October, items opened now run into next year
+        (date(2031, 3, 1), "!", "2031"),
+    ],
+)
+def test_the_calendar_check_warns_before_deadlines_reach_a_year_without_holidays(
+    today: date, mark: str, missing: str
+) -> None:
+    covered = range(2004, 2027)
+    assert uncovered_years(today, covered) == ([int(missing)] if missing else [])
+    finding = check_calendar(today, covered)
+    assert finding.ok, "a missing year is a warning, never a failed installation"
+    assert finding.line().startswith(mark)
+    assert "2004–2026" in finding.detail
+    if missing:
+        assert f"{missing} 年节假日安排未收录" in finding.detail
