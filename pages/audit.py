@@ -24,6 +24,7 @@ from domain.fold import fold
 from domain.instants import CHINA
 from domain.state import ItemState
 from pages.errors import mark_page
+from pages.timeline import timeline_rows
 from pages.web import PageActor, passes, render, require
 from store.ledger import Ledger
 
@@ -88,6 +89,7 @@ async def item_audit(
         "item_audit.html",
         state=state,
         events=events,
+        timeline=timeline_rows(events),
         as_of=_local_input(when),
         as_of_state=as_of_state,
         start=_local_input(before_at),

@@ -7,9 +7,11 @@ it reached whom (the delivery's proof) or why it did not.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from domain.instants import CHINA
 from domain.ladder import LEVEL_LABELS, Audience, Level
@@ -199,6 +201,54 @@ def describe(event_type: str, payload: dict[str, Any], names: OrgNames) -> list[
 def event_label(event_type: str) -> str:
     """The event type's Chinese name (the type itself only if the vocabulary lacks it)."""
     return EVENT_LABELS.get(event_type, event_type)
+
+
+class Entry(Protocol):
+    """What the timeline needs of an audit event (a `RecordedEvent` or the API's `EventPublic`)."""
+
+    @property
+    def seq(self) -> int: ...
+
+    @property
+    def type(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    """One row of the timeline: an event shown in full, or a run of folded entries under one line.
+
+    Folded entries keep their own seqs (the log's), so the page accounts for every event.
+    """
+
+    event: Entry | None = None
+    folded: tuple[Entry, ...] = ()
+
+    def seqs(self) -> str:
+        """The folded run's seqs as "#2–#11" (one seq alone as "#2")."""
+        first, last = self.folded[0].seq, self.folded[-1].seq
+        return f"#{first}" if first == last else f"#{first}–#{last}"
+
+    def summary(self) -> str:
+        """What the folded run holds, by kind: "适用督办阶梯、送达通知 ×3"."""
+        counts = Counter(event_label(entry.type) for entry in self.folded)
+        return "、".join(label if n == 1 else f"{label} ×{n}" for label, n in counts.items())
+
+
+def timeline_rows(events: Sequence[Entry], fold: frozenset[str] = frozenset()) -> list[TimelineRow]:
+    """The events in seq order, each run of consecutive events whose type is in `fold` as one row."""
+    rows: list[TimelineRow] = []
+    run: list[Entry] = []
+    for event in events:
+        if event.type in fold:
+            run.append(event)
+            continue
+        if run:
+            rows.append(TimelineRow(folded=tuple(run)))
+            run = []
+        rows.append(TimelineRow(event=event))
+    if run:
+        rows.append(TimelineRow(folded=tuple(run)))
+    return rows
 
 
 def install() -> None:

@@ -109,6 +109,36 @@ async def test_the_supervisor_sees_role_queues_and_a_chinese_timeline(
     await expect(page.locator(".timeline .event[data-type=PolicyApplied] .what")).to_have_text("适用督办阶梯")
 
 
+async def test_the_item_timeline_numbers_every_event_and_folds_system_entries_visibly(
+    site: Site, context: BrowserContext
+) -> None:
+    item_id = await open_item(site, context)
+    page = await context.new_page()
+    await sign_in(page, site, "audit-zhao")
+    before = await site.event_count(item_id)
+    await page.goto(f"{site.url}/items/{item_id}")
+    timeline = page.locator("#timeline")
+    seqs = [
+        int(s) for s in await timeline.locator(".event").evaluate_all("els => els.map(e => e.dataset.seq)")
+    ]
+    assert sorted(seqs) == list(range(1, len(seqs) + 1)), seqs
+    assert before <= len(seqs) <= await site.event_count(item_id)
+    # The folded run says how many entries it holds and which seqs; opened, it shows each of them.
+    folded = timeline.locator(".folded").first
+    await expect(folded.locator("summary")).to_contain_text("条系统记录 / system entries")
+    await expect(folded.locator("summary .seqs")).to_have_text(re.compile(r"^#\d+(–#\d+)?$"))
+    hidden = folded.locator(".event").first
+    await expect(hidden).to_be_hidden()
+    await folded.locator("summary").click()
+    await expect(hidden).to_be_visible()
+    await expect(hidden.locator(".what")).to_have_text("适用督办阶梯")
+    await screenshot(page, "item-timeline-folded")
+    await folded.get_by_role("link", name=re.compile("审计视图")).click()
+    await expect(page).to_have_url(re.compile(rf"/audit/items/{item_id}#seq-\d+$"))
+    await expect(page.locator(".timeline .folded")).to_have_count(0)  # the audit view folds nothing
+    await page.close()
+
+
 async def test_pages_speak_zh_cn_in_beijing_time(site: Site, context: BrowserContext) -> None:
     page = await context.new_page()
     await sign_in(page, site, "sup-zhang")
