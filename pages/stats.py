@@ -284,7 +284,7 @@ def group_label(names: OrgNames, group_by: GroupBy, key: str) -> str:
         labels = {s.value: label for s, label in SOURCE_LABELS.items()}
     if key in labels:
         return labels[key]
-    return names.text(key)
+    return names.user(key) if group_by is GroupBy.LEADER else names.unit(key)
 
 
 @router.get("/stats/items")

@@ -87,7 +87,9 @@ def _when(value: Any) -> str:
 def _step(step: str, names: OrgNames) -> str:
     kind, _, rest = step.partition(":")
     label = STEP_LABELS.get(kind) or ACTION_LABELS.get(kind, kind)
-    return f"{label}（{names.text(rest)}）" if rest else label
+    # After the colon: the unit to sign for (an id), or a milestone's own name (text, shown as typed).
+    concerns = names.unit(rest) if kind == "sign_for" else rest
+    return f"{label}（{concerns}）" if rest else label
 
 
 def _value(key: str, value: Any, names: OrgNames) -> str:
@@ -137,7 +139,7 @@ def _ladder_lines(payload: dict[str, Any], names: OrgNames) -> list[tuple[str, s
         ("环节期限", _when(payload.get("due"))),
         ("依据规则", str(payload.get("rule", ""))),
         ("通知对象", "、".join(audience)),
-        ("通知人员", "、".join(names.text(str(r)) for r in payload.get("recipients", []))),
+        ("通知人员", "、".join(names.unit_or_user(str(r)) for r in payload.get("recipients", []))),
     ]
 
 
@@ -146,7 +148,7 @@ def _notice_lines(kind: str, payload: dict[str, Any], names: OrgNames) -> list[t
     channel = str(payload.get("channel", ""))
     lines = [
         ("渠道", CHANNEL_LABELS.get(channel, channel)),
-        ("接收人", names.text(str(payload.get("recipient", "")))),
+        ("接收人", names.unit_or_user(str(payload.get("recipient", "")))),
         ("通知", f"第 {payload.get('notice_seq')} 条（{_level_or_kind(str(payload.get('kind', '')))}）"),
     ]
     if kind == "NotificationFailed":
