@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from domain.commands import Attachment
 from domain.ladder import AppliedPolicy, ArmedRung, Level
@@ -87,15 +88,85 @@ class ReportStatus(StrEnum):
     SENT_BACK = "sent_back"
 
 
+class WaitsOn(StrEnum):
+    """Who must take a pending step: the office, the item's lead or co-unit, or its leader."""
+
+    SUPERVISOR = "supervisor"
+    LEAD_UNIT = "lead_unit"
+    CO_UNIT = "co_unit"
+    LEADER = "leader"
+
+
+# Each pending step's words by the step's kind (its name before any ":"): the Chinese, then the
+# English with the separator the API has always printed; {unit} and {milestone} are filled in when
+# the step is named, so ids stay data until a page names them.
+STEP_WORDS: dict[str, tuple[str, str]] = {
+    "sign_for": ("签收", " / sign for"),
+    "reassign": ("改派（{unit} 已退回）", "/ reassign"),
+    "approve_plan": ("审核工作方案", " / plan approval"),
+    "submit_plan": ("报送工作方案", " / work plan"),
+    "milestone": ("时间节点「{milestone}」", "/ milestone"),
+    "decide_extension": ("审批延期申请", " / extension decision"),
+    "claim_completion": ("申报办结", " / completion claim"),
+    "inspect": ("督查室检查验收", " / inspection"),
+    "submit_report": ("督查室报送报告", " / report"),
+    "sign_off": ("责任领导审阅签批", " / leader sign-off"),
+    "evaluate": ("跟踪问效评估", " / evaluation"),
+}
+WAITS_ON_WORDS: dict[WaitsOn, tuple[str, str]] = {
+    WaitsOn.SUPERVISOR: ("督查室", " / supervisor"),
+    WaitsOn.LEAD_UNIT: ("牵头单位 {unit}", ""),
+    WaitsOn.CO_UNIT: ("协办单位 {unit}", ""),
+    WaitsOn.LEADER: ("责任领导 {leader}", ""),
+}
+
+Namer = Callable[[str], str]
+
+
+def _as_is(identifier: str) -> str:
+    return identifier
+
+
+def _both(words: tuple[str, str]) -> str:
+    return words[0] + words[1]
+
+
 class PendingStep(BaseModel):
-    """A step the item waits for: who must act, by when."""
+    """A step the item waits for: who must act, by when; the unit and leader it names, as ids."""
 
     model_config = ConfigDict(frozen=True)
 
     step: str
-    label: str
-    actor: str
     due: datetime | None
+    # Data for naming the step (pages name them at render time); the state's JSON, the read
+    # model's and the API's, keeps the step as it always was: step, label, actor, due.
+    waits_on: WaitsOn = Field(exclude=True)
+    unit: str = Field(default="", exclude=True)  # the unit to sign for, the one that returned it …
+    leader: str = Field(default="", exclude=True)  # the leader who must act (a user id)
+
+    def named(self, unit_name: Namer = _as_is, user_name: Namer = _as_is) -> tuple[str, str]:
+        """(what, who) in Chinese, with the unit and leader as `unit_name` / `user_name` name them."""
+        what, who = self._words(unit_name, user_name)
+        return what[0], who[0]
+
+    def _words(self, unit_name: Namer, user_name: Namer) -> tuple[tuple[str, str], tuple[str, str]]:
+        kind, _, milestone = self.step.partition(":")
+        fill = {"unit": unit_name(self.unit), "leader": user_name(self.leader), "milestone": milestone}
+        what, what_en = STEP_WORDS[kind]
+        who, who_en = WAITS_ON_WORDS[self.waits_on]
+        return (what.format(**fill), what_en), (who.format(**fill), who_en)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def label(self) -> str:
+        """What the step is, Chinese / English, ids as they are ("改派（fgw 已退回）/ reassign")."""
+        return _both(self._words(_as_is, _as_is)[0])
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def actor(self) -> str:
+        """Who must take it, ids as they are ("牵头单位 fgw", "督查室 / supervisor")."""
+        return _both(self._words(_as_is, _as_is)[1])
 
 
 class StepLadder(BaseModel):
@@ -172,9 +243,8 @@ class ItemState(BaseModel):
         return (self.lead_unit, *self.co_units)
 
 
-def _unit_label(state: ItemState, unit: str) -> str:
-    part = "牵头单位" if unit == state.lead_unit else "协办单位"
-    return f"{part} {unit}"
+def _unit_part(state: ItemState, unit: str) -> WaitsOn:
+    return WaitsOn.LEAD_UNIT if unit == state.lead_unit else WaitsOn.CO_UNIT
 
 
 def waiting_for(state: ItemState) -> tuple[PendingStep, ...]:
@@ -187,39 +257,18 @@ def waiting_for(state: ItemState) -> tuple[PendingStep, ...]:
     elif state.stage is Stage.IMPLEMENT:
         steps.extend(_implement_steps(state))
     elif state.stage is Stage.INSPECT:
-        steps.append(
-            PendingStep(
-                step="inspect", label="督查室检查验收 / inspection", actor="督查室 / supervisor", due=None
-            )
-        )
+        steps.append(PendingStep(step="inspect", waits_on=WaitsOn.SUPERVISOR, due=None))
     elif state.stage is Stage.REPORT:
         if state.report_status is ReportStatus.SUBMITTED:
             steps.append(
                 PendingStep(
-                    step="sign_off",
-                    label="责任领导审阅签批 / leader sign-off",
-                    actor=f"责任领导 {state.leader}",
-                    due=state.sign_off_due,
+                    step="sign_off", waits_on=WaitsOn.LEADER, leader=state.leader, due=state.sign_off_due
                 )
             )
         else:
-            steps.append(
-                PendingStep(
-                    step="submit_report",
-                    label="督查室报送报告 / report",
-                    actor="督查室 / supervisor",
-                    due=state.report_due,
-                )
-            )
+            steps.append(PendingStep(step="submit_report", waits_on=WaitsOn.SUPERVISOR, due=state.report_due))
     elif state.stage is Stage.EVALUATE:
-        steps.append(
-            PendingStep(
-                step="evaluate",
-                label="跟踪问效评估 / evaluation",
-                actor="督查室 / supervisor",
-                due=state.evaluation_due,
-            )
-        )
+        steps.append(PendingStep(step="evaluate", waits_on=WaitsOn.SUPERVISOR, due=state.evaluation_due))
     return tuple(steps)
 
 
@@ -231,36 +280,19 @@ def _deploy_steps(state: ItemState) -> list[PendingStep]:
             steps.append(
                 PendingStep(
                     step=f"sign_for:{unit}",
-                    label="签收 / sign for",
-                    actor=_unit_label(state, unit),
+                    waits_on=_unit_part(state, unit),
+                    unit=unit,
                     due=assignment.sign_for_due,
                 )
             )
         elif assignment.status is AssignmentStatus.RETURNED:
-            steps.append(
-                PendingStep(
-                    step="reassign",
-                    label=f"改派（{unit} 已退回）/ reassign",
-                    actor="督查室 / supervisor",
-                    due=None,
-                )
-            )
+            steps.append(PendingStep(step="reassign", waits_on=WaitsOn.SUPERVISOR, unit=unit, due=None))
     if state.plan is not None and state.plan.status is PlanStatus.SUBMITTED:
-        steps.append(
-            PendingStep(
-                step="approve_plan",
-                label="审核工作方案 / plan approval",
-                actor="督查室 / supervisor",
-                due=None,
-            )
-        )
+        steps.append(PendingStep(step="approve_plan", waits_on=WaitsOn.SUPERVISOR, due=None))
     else:
         steps.append(
             PendingStep(
-                step="submit_plan",
-                label="报送工作方案 / work plan",
-                actor=_unit_label(state, state.lead_unit),
-                due=state.plan_due,
+                step="submit_plan", waits_on=WaitsOn.LEAD_UNIT, unit=state.lead_unit, due=state.plan_due
             )
         )
     return steps
@@ -271,28 +303,18 @@ def _implement_steps(state: ItemState) -> list[PendingStep]:
     if state.plan is not None:
         steps.extend(
             PendingStep(
-                step=f"milestone:{m.name}",
-                label=f"时间节点「{m.name}」/ milestone",
-                actor=_unit_label(state, state.lead_unit),
-                due=m.due,
+                step=f"milestone:{m.name}", waits_on=WaitsOn.LEAD_UNIT, unit=state.lead_unit, due=m.due
             )
             for m in state.plan.milestones
             if m.done_at is None
         )
     if state.extension is not None:
-        steps.append(
-            PendingStep(
-                step="decide_extension",
-                label="审批延期申请 / extension decision",
-                actor="督查室 / supervisor",
-                due=None,
-            )
-        )
+        steps.append(PendingStep(step="decide_extension", waits_on=WaitsOn.SUPERVISOR, due=None))
     steps.append(
         PendingStep(
             step="claim_completion",
-            label="申报办结 / completion claim",
-            actor=_unit_label(state, state.lead_unit),
+            waits_on=WaitsOn.LEAD_UNIT,
+            unit=state.lead_unit,
             due=state.completion_due,
         )
     )

@@ -24,6 +24,7 @@ from domain.fold import fold
 from domain.instants import CHINA
 from domain.state import ItemState
 from pages.errors import mark_page
+from pages.timeline import timeline_rows
 from pages.web import PageActor, passes, render, require
 from store.ledger import Ledger
 
@@ -58,6 +59,11 @@ async def audit_home(request: Request, actor: PageActor) -> Response:
     return render(request, "audit_home.html")
 
 
+async def _state_at(services: ServicesDep, item_id: str, at: datetime) -> ItemState:
+    """The item as folded from the events that occurred at or before `at`."""
+    return fold(await services.events.read(item_id, until=at), ItemState(id=item_id))
+
+
 @router.get("/audit/items/{item_id}")
 async def item_audit(
     item_id: str,
@@ -74,20 +80,20 @@ async def item_audit(
     state = await visible_state(services, actor, item_id)
     events = await item_routes.item_events(item_id, actor, services)
     when, before_at, after_at = _instant(as_of), _instant(start), _instant(end)
-    as_of_state = (
-        await item_routes.item_state_as_of(item_id, actor, services, when) if when is not None else None
-    )
+    # The state as the domain folds it (as `GET /api/items/{id}/state` does), so the page names its
+    # pending steps from the ids they carry.
+    as_of_state = await _state_at(services, item_id, when) if when is not None else None
     changes: list[str] | None = None
     if before_at is not None and after_at is not None:
-        before = fold(await services.events.read(item_id, until=before_at), ItemState(id=item_id))
-        after = fold(await services.events.read(item_id, until=after_at), ItemState(id=item_id))
-        changes = state_changes(before, after)
+        before = await _state_at(services, item_id, before_at)
+        changes = state_changes(before, await _state_at(services, item_id, after_at))
     report = await item_routes.verify_item(item_id, actor, services) if await passes(Auditor, actor) else None
     return render(
         request,
         "item_audit.html",
         state=state,
         events=events,
+        timeline=timeline_rows(events),
         as_of=_local_input(when),
         as_of_state=as_of_state,
         start=_local_input(before_at),

@@ -23,6 +23,7 @@ from domain.refusals import CommandRefused
 from domain.stages import Stage
 from domain.state import ItemState
 from pages.errors import mark_page
+from pages.timeline import timeline_rows
 from pages.web import LOOP_STAGES, CsrfChecked, PageActor, org_names, passes, render, see_other
 
 router = APIRouter(dependencies=[Depends(mark_page)], include_in_schema=False)
@@ -55,12 +56,10 @@ async def _item_view(
     """
     now = datetime.now(UTC)
     history = await passes(HistoryReader, actor)
-    # The item page tells what people did; the ladder's and deliveries' own events are the audit view's.
-    events = (
-        [e for e in await services.events.read(state.id) if e.type not in SYSTEM_EVENT_TYPES]
-        if history
-        else []
-    )
+    logged = await services.events.read(state.id) if history else []
+    # The item page tells what people did; the ladder's and deliveries' own events fold into one
+    # line per run that still shows their seqs, so the numbering has no unexplained gaps.
+    events = [e for e in logged if e.type not in SYSTEM_EVENT_TYPES]
     stage_index = LOOP_STAGES.index(state.stage) if state.stage in LOOP_STAGES else len(LOOP_STAGES)
     units = (await org_names(services.org)).responsible_units()
     partial = request.headers.get("HX-Request") == "true" and request.headers.get("HX-Target") == "item"
@@ -71,7 +70,8 @@ async def _item_view(
         state=state,
         overdue=any(step.due is not None and step.due < now for step in state.pending),
         actions=actions_for(state, actor, now),
-        events=events,
+        timeline=timeline_rows(logged, SYSTEM_EVENT_TYPES),
+        audit_url=f"/audit/items/{state.id}",
         history=history,
         stage_index=stage_index,
         stages_seen=_stages_seen(events),

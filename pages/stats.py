@@ -35,6 +35,10 @@ Key = Annotated[str, Query(max_length=128)]
 MONTHS = 12
 """How many months the line chart looks back over (all read in the same pass over the log)."""
 
+GROUPS_PER_TABLE = 5
+"""How many groups the every-figure table shows side by side; more go to the next table, so each
+part fits a laptop's 1366 px without scrolling sideways however many groups there are."""
+
 RATES = frozenset({ON_TIME_RATE})
 """Figures that are fractions: shown as percentages."""
 
@@ -136,6 +140,29 @@ class Series:
     cells: list[Cell] = field(default_factory=list)
 
 
+@dataclass
+class FigureTable:
+    """One part of the every-figure table: a few groups as columns, every figure as a row."""
+
+    groups: list[GroupPublic]
+    rows: list[tuple[str, str, list[Cell]]]
+
+
+def figure_tables(stats: StatsPublic) -> list[FigureTable]:
+    """Every figure of every group, in parts of at most GROUPS_PER_TABLE groups (ranked order kept)."""
+    parts = [stats.groups[i : i + GROUPS_PER_TABLE] for i in range(0, len(stats.groups), GROUPS_PER_TABLE)]
+    return [
+        FigureTable(
+            groups=part,
+            rows=[
+                (name, label, [_cell(stats, group, name) for group in part])
+                for name, label in FIGURE_LABELS.items()
+            ],
+        )
+        for part in parts or [[]]
+    ]
+
+
 def _cell(stats: StatsPublic, group: GroupPublic, figure: str, query: PeriodQuery | None = None) -> Cell:
     """One group's figure: as printed, its value, and the page of the items behind it."""
     value = group.figures[figure].value
@@ -235,10 +262,6 @@ async def stats_page(
     month_labels = [month.label for month in months]
     series = _months(months, monthly, stats, figure)
     rows = [(group, _cell(stats, group, figure)) for group in stats.groups]
-    table = [
-        (name, label, [_cell(stats, group, name) for group in stats.groups])
-        for name, label in FIGURE_LABELS.items()
-    ]
     return render(
         request,
         "stats.html",
@@ -248,7 +271,7 @@ async def stats_page(
         figure_label=FIGURE_LABELS[figure],
         month_labels=month_labels,
         series=series,
-        table=table,
+        figure_tables=figure_tables(stats),
         chart=_chart(stats, figure, month_labels, series),
         **common,
     )
@@ -263,7 +286,7 @@ def group_label(names: OrgNames, group_by: GroupBy, key: str) -> str:
         labels = {s.value: label for s, label in SOURCE_LABELS.items()}
     if key in labels:
         return labels[key]
-    return names.text(key)
+    return names.user(key) if group_by is GroupBy.LEADER else names.unit(key)
 
 
 @router.get("/stats/items")

@@ -7,9 +7,11 @@ it reached whom (the delivery's proof) or why it did not.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from domain.instants import CHINA
 from domain.ladder import LEVEL_LABELS, Audience, Level
@@ -85,7 +87,9 @@ def _when(value: Any) -> str:
 def _step(step: str, names: OrgNames) -> str:
     kind, _, rest = step.partition(":")
     label = STEP_LABELS.get(kind) or ACTION_LABELS.get(kind, kind)
-    return f"{label}（{names.text(rest)}）" if rest else label
+    # After the colon: the unit to sign for (an id), or a milestone's own name (text, shown as typed).
+    concerns = names.unit(rest) if kind == "sign_for" else rest
+    return f"{label}（{concerns}）" if rest else label
 
 
 def _value(key: str, value: Any, names: OrgNames) -> str:
@@ -135,7 +139,7 @@ def _ladder_lines(payload: dict[str, Any], names: OrgNames) -> list[tuple[str, s
         ("环节期限", _when(payload.get("due"))),
         ("依据规则", str(payload.get("rule", ""))),
         ("通知对象", "、".join(audience)),
-        ("通知人员", "、".join(names.text(str(r)) for r in payload.get("recipients", []))),
+        ("通知人员", "、".join(names.unit_or_user(str(r)) for r in payload.get("recipients", []))),
     ]
 
 
@@ -144,7 +148,7 @@ def _notice_lines(kind: str, payload: dict[str, Any], names: OrgNames) -> list[t
     channel = str(payload.get("channel", ""))
     lines = [
         ("渠道", CHANNEL_LABELS.get(channel, channel)),
-        ("接收人", names.text(str(payload.get("recipient", "")))),
+        ("接收人", names.unit_or_user(str(payload.get("recipient", "")))),
         ("通知", f"第 {payload.get('notice_seq')} 条（{_level_or_kind(str(payload.get('kind', '')))}）"),
     ]
     if kind == "NotificationFailed":
@@ -199,6 +203,54 @@ def describe(event_type: str, payload: dict[str, Any], names: OrgNames) -> list[
 def event_label(event_type: str) -> str:
     """The event type's Chinese name (the type itself only if the vocabulary lacks it)."""
     return EVENT_LABELS.get(event_type, event_type)
+
+
+class Entry(Protocol):
+    """What the timeline needs of an audit event (a `RecordedEvent` or the API's `EventPublic`)."""
+
+    @property
+    def seq(self) -> int: ...
+
+    @property
+    def type(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    """One row of the timeline: an event shown in full, or a run of folded entries under one line.
+
+    Folded entries keep their own seqs (the log's), so the page accounts for every event.
+    """
+
+    event: Entry | None = None
+    folded: tuple[Entry, ...] = ()
+
+    def seqs(self) -> str:
+        """The folded run's seqs as "#2–#11" (one seq alone as "#2")."""
+        first, last = self.folded[0].seq, self.folded[-1].seq
+        return f"#{first}" if first == last else f"#{first}–#{last}"
+
+    def summary(self) -> str:
+        """What the folded run holds, by kind: "适用督办阶梯、送达通知 ×3"."""
+        counts = Counter(event_label(entry.type) for entry in self.folded)
+        return "、".join(label if n == 1 else f"{label} ×{n}" for label, n in counts.items())
+
+
+def timeline_rows(events: Sequence[Entry], fold: frozenset[str] = frozenset()) -> list[TimelineRow]:
+    """The events in seq order, each run of consecutive events whose type is in `fold` as one row."""
+    rows: list[TimelineRow] = []
+    run: list[Entry] = []
+    for event in events:
+        if event.type in fold:
+            run.append(event)
+            continue
+        if run:
+            rows.append(TimelineRow(folded=tuple(run)))
+            run = []
+        rows.append(TimelineRow(event=event))
+    if run:
+        rows.append(TimelineRow(folded=tuple(run)))
+    return rows
 
 
 def install() -> None:

@@ -28,6 +28,7 @@ from domain.instants import CHINA
 from domain.people import ROLE_LABELS, Actor
 from domain.refusals import CommandRefused
 from domain.stages import STAGE_LABELS, Light, Stage
+from domain.state import PendingStep
 from domain.vocabulary import ACTION_LABELS, CATEGORY_LABELS, PRIORITY_LABELS, SOURCE_LABELS
 from settings import Settings
 from store.inbox import Inbox
@@ -86,9 +87,6 @@ templates.env.globals.update(
 NAMES_TTL_SECONDS = 10.0
 
 
-_ID_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-
-
 @dataclass
 class OrgNames:
     """The org chart's units and users by id, as last read, for naming people and units on pages."""
@@ -111,16 +109,13 @@ class OrgNames:
         found = self.users.get(user_id)
         return found.name if found else user_id
 
-    def text(self, text: str) -> str:
-        """`text` with each unit or user id in it replaced by the name (e.g. "牵头单位 fgw")."""
-        return _ID_WORD.sub(lambda found: self._name_of(found[0]), text)
+    def unit_or_user(self, party_id: str) -> str:
+        """The name of a unit or person by their exact id (a notice goes to either; the id if neither)."""
+        return self.unit(party_id) if party_id in self.units else self.user(party_id)
 
-    def _name_of(self, word: str) -> str:
-        if word in self.units:
-            return self.units[word].name
-        if word in self.users:
-            return self.users[word].name
-        return word
+    def step(self, step: PendingStep) -> tuple[str, str]:
+        """A pending step's (what, who) in Chinese, its unit and leader by name."""
+        return step.named(self.unit, self.user)
 
     def responsible_units(self) -> list[UnitRecord]:
         """The units that take items (not the office or the discipline office), by id."""

@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from domain.events import SYSTEM_EVENT_TYPES
+from store.event_log import EventLog
 from store.passwords import DEMO_PASSWORD, PasswordStore
 from tests.api.conftest import SUPERVISOR, Api
 
@@ -94,6 +96,32 @@ async def test_pages_name_units_and_leaders_and_label_the_timeline(api: Api) -> 
     assert "&#39;name&#39;" not in html
     assert '<td data-label="牵头单位">fgw</td>' not in ledger
     assert re.search(r'<td data-label="牵头单位">[^<a-z]+</td>', ledger)
+
+
+async def test_the_item_timeline_accounts_for_every_seq_of_the_log(api: Api) -> None:
+    item = await api.open(title="编号连续", lead_unit="fgw", co_units=["czj"], leader="leader-wang")
+    await api.act(item["id"], "sign_for", LEAD)
+    log = EventLog(api.sessions)
+    async with _signed_in(api, SUPERVISOR) as supervisor:
+        before = len(await log.read(item["id"]))
+        html = (await supervisor.get(f"/items/{item['id']}")).text
+        logged = await log.read(item["id"])
+    shown = sorted(
+        int(seq) for seq in re.findall(r'<li class="event" id="seq-\d+" [^>]*data-seq="(\d+)"', html)
+    )
+    # Each seq once, none missing, the log's own numbers (a delivery may land while the page renders).
+    assert shown == list(range(1, len(shown) + 1))
+    assert before <= len(shown) <= len(logged)
+    system = [e for e in logged[: len(shown)] if e.type in SYSTEM_EVENT_TYPES]
+    assert system, "opening an item records its ladder's entries"
+    # The system entries sit folded under rows that say how many they are, with a way to the audit view.
+    folded = re.findall(r'<li class="folded" data-seqs="([\d ]+)">', html)
+    assert sorted(int(seq) for run in folded for seq in run.split()) == [e.seq for e in system]
+    assert f"{len(folded[0].split())} 条系统记录 / system entries" in html
+    assert f'href="/audit/items/{item["id"]}#seq-{folded[0].split()[0]}"' in html
+    # The person's actions stay in full view: 立项 is #1 and 签收 is numbered as logged.
+    signed = next(e.seq for e in logged if e.type == "AssignmentSigned")
+    assert re.search(rf'<li class="event" id="seq-{signed}" data-type="AssignmentSigned"', html)
 
 
 async def test_a_refused_plan_keeps_its_milestone_rows(api: Api) -> None:

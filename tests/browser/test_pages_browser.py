@@ -4,12 +4,14 @@ role queues, and the timeline and facts in Chinese with names instead of codes."
 
 from __future__ import annotations
 
+import asyncio
 import re
+from datetime import UTC, datetime, timedelta
 
-from playwright.async_api import Browser, BrowserContext, expect
+from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from store.event_log import EventLog
-from tests.browser.conftest import DESKTOP, PHONE, Site, act, open_item, screenshot, sign_in
+from tests.browser.conftest import DESKTOP, PHONE, SCREENSHOTS, Site, act, open_item, screenshot, sign_in
 
 
 async def test_the_ledger_fits_a_phone_sorts_by_header_and_counts_lights(
@@ -109,6 +111,36 @@ async def test_the_supervisor_sees_role_queues_and_a_chinese_timeline(
     await expect(page.locator(".timeline .event[data-type=PolicyApplied] .what")).to_have_text("适用督办阶梯")
 
 
+async def test_the_item_timeline_numbers_every_event_and_folds_system_entries_visibly(
+    site: Site, context: BrowserContext
+) -> None:
+    item_id = await open_item(site, context)
+    page = await context.new_page()
+    await sign_in(page, site, "audit-zhao")
+    before = await site.event_count(item_id)
+    await page.goto(f"{site.url}/items/{item_id}")
+    timeline = page.locator("#timeline")
+    seqs = [
+        int(s) for s in await timeline.locator(".event").evaluate_all("els => els.map(e => e.dataset.seq)")
+    ]
+    assert sorted(seqs) == list(range(1, len(seqs) + 1)), seqs
+    assert before <= len(seqs) <= await site.event_count(item_id)
+    # The folded run says how many entries it holds and which seqs; opened, it shows each of them.
+    folded = timeline.locator(".folded").first
+    await expect(folded.locator("summary")).to_contain_text("条系统记录 / system entries")
+    await expect(folded.locator("summary .seqs")).to_have_text(re.compile(r"^#\d+(–#\d+)?$"))
+    hidden = folded.locator(".event").first
+    await expect(hidden).to_be_hidden()
+    await folded.locator("summary").click()
+    await expect(hidden).to_be_visible()
+    await expect(hidden.locator(".what")).to_have_text("适用督办阶梯")
+    await screenshot(page, "item-timeline-folded")
+    await folded.get_by_role("link", name=re.compile("审计视图")).click()
+    await expect(page).to_have_url(re.compile(rf"/audit/items/{item_id}#seq-\d+$"))
+    await expect(page.locator(".timeline .folded")).to_have_count(0)  # the audit view folds nothing
+    await page.close()
+
+
 async def test_pages_speak_zh_cn_in_beijing_time(site: Site, context: BrowserContext) -> None:
     page = await context.new_page()
     await sign_in(page, site, "sup-zhang")
@@ -122,3 +154,58 @@ async def test_pages_speak_zh_cn_in_beijing_time(site: Site, context: BrowserCon
     shown = await page.evaluate("new Intl.DateTimeFormat(navigator.language).format(new Date(2028, 0, 7))")
     assert shown == "2028/1/7"
     await screenshot(page, "new-item-zh")
+
+
+# Every collapsed part of a page opened (action forms, folded timeline rows), then how wide the page
+# is and which boxes in it hold more than they are wide (a word pushing out, a table scrolling inside).
+OPEN_ALL_AND_MEASURE = """() => {
+  document.querySelectorAll('details').forEach(d => { d.open = true });
+  const wide = [...document.querySelectorAll('main *')]
+    .filter(el => el.scrollWidth > el.clientWidth + 1)
+    .map(el => `${el.tagName}.${el.className} ${el.scrollWidth}>${el.clientWidth}`);
+  return [document.documentElement.scrollWidth, wide];
+}"""
+
+
+async def _fits_a_phone(page: Page, name: str) -> None:
+    """At 390 px, with everything folded opened, the page does not scroll sideways; saved to look at."""
+    await page.set_viewport_size(PHONE)
+    width, wide = await page.evaluate(OPEN_ALL_AND_MEASURE)
+    await asyncio.to_thread(SCREENSHOTS.mkdir, parents=True, exist_ok=True)
+    await page.screenshot(path=SCREENSHOTS / f"{name}-390.png", full_page=True)
+    assert width <= PHONE["width"], f"{name} is {width} px wide at {PHONE['width']} px: {wide}"
+    assert not wide, f"{name} at {PHONE['width']} px: boxes wider inside than out {wide}"
+
+
+async def test_the_item_page_and_the_workbench_fit_a_phone(site: Site, context: BrowserContext) -> None:
+    title = "推进城区老旧小区改造暨背街小巷环境整治提升工程（含雨污分流、管网改造、加装电梯）"
+    # A word that does not break by itself: a link, in the requirements and in a 留言.
+    link = "https://zwgk.example.gov.cn/xxgk/tzgg/2026/12/t20261201_1234567890_laojiuxiaoqugaizao.html"
+    item_id = await open_item(site, context, title=title, requirements=f"按照 {link} 的要求推进改造")
+    page = await context.new_page()
+    await sign_in(page, site, "fgw-li")
+    await expect(page.locator("main")).to_contain_text(title)
+    await _fits_a_phone(page, "workbench-unit")
+    await page.set_viewport_size(DESKTOP)
+    await page.goto(f"{site.url}/items/{item_id}")
+    await act(page, "sign_for")
+    plan = {
+        "measures": "分三批推进：" + "摸底、设计、招标、施工、验收；" * 6,
+        "milestone_name": "完成全部小区入户摸底调查并形成问题清单和改造方案初稿",
+        "milestone_due": (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%d"),
+    }
+    await act(page, "submit_plan", plan)
+    await expect(page.get_by_test_id("refusal")).to_have_count(0)
+    await act(page, "comment", {"text": f"材料见 {link}"})
+    await expect(page.get_by_test_id("refusal")).to_have_count(0)
+    await _fits_a_phone(page, "item-unit")
+    await page.set_viewport_size(DESKTOP)
+    await page.click("form.who button")
+    await sign_in(page, site, "sup-zhang")
+    await _fits_a_phone(page, "workbench-supervisor")
+    await page.goto(f"{site.url}/items/{item_id}")
+    await expect(page.locator("#actions details").first).to_be_visible()
+    await expect(page.locator("#timeline .folded").first).to_be_visible()
+    await expect(page.locator("#timeline")).to_contain_text(link)  # the unit's 留言, as typed
+    await _fits_a_phone(page, "item-supervisor")
+    await page.close()

@@ -7,7 +7,7 @@ from playwright.async_api import BrowserContext, Page, expect
 
 from store.event_log import EventLog
 from tests.api.test_stats import three_stories
-from tests.browser.conftest import PHONE, Site, screenshot, sign_in
+from tests.browser.conftest import DESKTOP, PHONE, SCREENSHOTS, Site, screenshot, sign_in
 
 PERIOD = "from=2026-03-01&to=2026-06-30&as_of=2026-06-30"
 
@@ -20,6 +20,27 @@ async def _drawn(page: Page, chart: str) -> None:
     assert box is not None
     assert box["width"] > 0
     assert box["height"] > 0
+
+
+LAPTOP = {"width": 1366, "height": 768}
+
+# Every table's own box on the 统计 pages, as (what, scrollWidth, clientWidth) — a box that scrolls
+# sideways has more to show than it is wide.
+TABLE_WIDTHS = """() => [...document.querySelectorAll('main table')].flatMap(table =>
+  [table, table.parentElement].map(box => [
+    `${table.getAttribute('aria-label') || table.dataset.testid} ${box.tagName}.${box.className}`,
+    box.scrollWidth,
+    box.clientWidth,
+  ])
+)"""
+
+
+async def _tables_fit(page: Page, where: str) -> None:
+    """No table on the page, nor the box around it, scrolls sideways."""
+    widths = await page.evaluate(TABLE_WIDTHS)
+    assert widths, f"no table on {where}"
+    wide = [(what, scroll, client) for what, scroll, client in widths if scroll > client]
+    assert not wide, f"{where} at {LAPTOP['width']} px: tables wider than their box {wide}"
 
 
 async def test_the_stats_page_draws_charts_and_a_number_opens_its_items(
@@ -39,6 +60,11 @@ async def test_the_stats_page_draws_charts_and_a_number_opens_its_items(
     zjj = page.get_by_test_id("stats-groups").locator("tr[data-key=zjj]")
     await expect(zjj.get_by_test_id("value")).to_have_text("1")
     await screenshot(page, "stats")
+    # A laptop's 1366×768: every table fits its box, nothing to scroll sideways.
+    await page.set_viewport_size(LAPTOP)
+    await _tables_fit(page, "统计")
+    await page.screenshot(path=SCREENSHOTS / "stats-1366x768.png", full_page=True)
+    await page.set_viewport_size(DESKTOP)
 
     # The form picks another figure and grouping; the chart is drawn again.
     await page.locator("select[name=group_by]").select_option("category")
@@ -55,6 +81,10 @@ async def test_the_stats_page_draws_charts_and_a_number_opens_its_items(
     await expect(page.get_by_test_id("figure-summary")).to_contain_text("超时签收")
     assert "/stats/items?" in page.url
     await screenshot(page, "stats-items")
+    await page.set_viewport_size(LAPTOP)
+    await _tables_fit(page, "统计明细")
+    await page.screenshot(path=SCREENSHOTS / "stats-items-1366x768.png", full_page=True)
+    await page.set_viewport_size(DESKTOP)
     await items.locator("a", has_text="DB-2026-000101").click()
     await expect(page).to_have_url(f"{site.url}/items/stats-a")
     await page.close()

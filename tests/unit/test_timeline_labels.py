@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from domain.events import EVENT_TYPES
+from dataclasses import dataclass
+
+from domain.events import EVENT_TYPES, SYSTEM_EVENT_TYPES
 from domain.vocabulary import EVENT_LABELS
-from pages.timeline import describe, event_label
+from pages.timeline import describe, event_label, timeline_rows
 from pages.web import OrgNames
 from store.demo_org import DEMO_ORG
 
@@ -71,3 +73,23 @@ def test_an_action_payload_reads_as_text_not_a_dict() -> None:
         ("工作措施", "分片包干"),
         ("时间节点", "完成摸底（2027-03-03）"),
     ]
+
+
+def test_folded_system_entries_keep_their_seqs_and_say_what_they_are() -> None:
+    @dataclass(frozen=True)
+    class Logged:
+        seq: int
+        type: str
+
+    kinds = ["ItemOpened", "PolicyApplied", "LadderArmed", "LadderArmed", "AssignmentSigned", "ReminderSent"]
+    events = [Logged(seq, kind) for seq, kind in enumerate(kinds, start=1)]
+    rows = timeline_rows(events, SYSTEM_EVENT_TYPES)
+    assert [(row.event.seq if row.event else [e.seq for e in row.folded]) for row in rows] == [
+        1,
+        [2, 3, 4],
+        5,
+        [6],
+    ]
+    assert (rows[1].seqs(), rows[1].summary()) == ("#2–#4", "适用督办阶梯、设定督办节点 ×2")
+    assert rows[3].seqs() == "#6"
+    assert all(row.event for row in timeline_rows(events))  # nothing folds unless asked
