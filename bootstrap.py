@@ -32,6 +32,7 @@ from temporalio.worker import Interceptor, Worker
 
 from activities.audit import AuditActivities
 from activities.checkpoint import CheckpointActivities
+from activities.key_sweep import KeySweepActivities
 from activities.ladder import LadderActivities
 from activities.notify import ChannelSettings, NotifyActivities
 from activities.rhythms import RhythmActivities, RhythmSettings
@@ -67,6 +68,7 @@ from workflows.checkpoint import CheckpointWorkflow
 from workflows.digest import DigestWorkflow
 from workflows.digest_schedule import ensure_digest_schedule
 from workflows.item import SupervisionItemWorkflow
+from workflows.key_sweep import KeySweepWorkflow, ensure_key_sweep_schedule
 from workflows.rhythm_schedule import ensure_rhythm_schedules
 from workflows.rhythms import RhythmWorkflow
 from workflows.signing import RequestSignatures
@@ -209,7 +211,7 @@ def build_worker(
     rhythms: RhythmActivities | None = None,
     interceptors: Sequence[Interceptor] = (),
 ) -> Worker:
-    """A worker for the item, digest and rhythm workflows and their activities, bound to one database.
+    """A worker for the item, digest, rhythm and key-sweep workflows and their activities, on one database.
 
     Actions must carry the API's signature under `action_key`. Without `notify`, notices reach
     the inbox only: no SMTP server, no robots, no HTTP client. `interceptors` run outside the
@@ -219,10 +221,11 @@ def build_worker(
     notify = notify or notify_activities(sessions)
     ladder = ladder or LadderActivities(PolicyStore(sessions))
     rhythms = rhythms or RhythmActivities(sessions, RhythmSettings())
+    sweep = KeySweepActivities(sessions)
     return _worker(
         client,
         task_queue,
-        [SupervisionItemWorkflow, DigestWorkflow, RhythmWorkflow],
+        [SupervisionItemWorkflow, DigestWorkflow, RhythmWorkflow, KeySweepWorkflow],
         [
             activities.append_events,
             activities.allocate_number,
@@ -233,6 +236,7 @@ def build_worker(
             ladder.choose_policy,
             ladder.arm_ladders,
             rhythms.run_rhythm,
+            sweep.sweep_idempotency_keys,
         ],
         [*interceptors, RequestSignatures(action_key)],
     )
@@ -260,6 +264,7 @@ async def run_worker(settings: Settings) -> None:
         sessions = make_sessions(engine)
         await ensure_digest_schedule(client, settings.task_queue, settings.digest_cron)
         await ensure_rhythm_schedules(client, settings.task_queue, settings.rhythm_cron)
+        await ensure_key_sweep_schedule(client, settings.task_queue, settings.idempotency_key_ttl_hours)
         signer = load_signer(settings, create_if_missing=True)  # embedded: created in the data dir
         every = timedelta(minutes=settings.checkpoint_every_minutes)
         await ensure_checkpoint_schedule(client, settings.task_queue, every)
