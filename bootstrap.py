@@ -76,6 +76,9 @@ from workflows.signing import RequestSignatures
 log = structlog.get_logger(__name__)
 
 SHUTDOWN_GRACE = timedelta(seconds=10)
+# The API's client gives up a TCP connect that hangs (a Temporal host gone from the network) after
+# this, so the request answers 503 instead of waiting for the OS; workers keep the SDK's default.
+API_TEMPORAL_CONNECT_TIMEOUT = timedelta(seconds=3)
 
 # -- Temporal ---------------------------------------------------------------------------------
 
@@ -86,10 +89,12 @@ async def connect_temporal(
     lazy: bool = False,
     runtime: Runtime | None = None,
     tracer_provider: TracerProvider | None = None,
+    connect_timeout: timedelta | None = None,
 ) -> Client:
     """A Temporal client for `settings`: its namespace and TLS, the project's pydantic data converter.
 
     `lazy`: connect on first use (the API starts even while Temporal is down; /readyz says so).
+    `connect_timeout`: how long a connect may take (the SDK's default when None).
     Traced when given a provider: the interceptor then applies to every worker built on the client.
     Raises RuntimeError when Temporal cannot be reached (not lazy).
     """
@@ -101,6 +106,7 @@ async def connect_temporal(
         lazy=lazy,
         runtime=runtime,
         interceptors=temporal_interceptors(tracer_provider),
+        connect_timeout=connect_timeout,
     )
 
 
@@ -137,7 +143,10 @@ def create_app(
         try:
             # Lazy: the API starts even while Temporal is down (/readyz says so).
             client = temporal_client or await connect_temporal(
-                settings, lazy=True, tracer_provider=tracer_provider
+                settings,
+                lazy=True,
+                tracer_provider=tracer_provider,
+                connect_timeout=API_TEMPORAL_CONNECT_TIMEOUT,
             )
             app.state.services = api_services(settings, engine, client)
             yield

@@ -84,6 +84,13 @@ class EngineBusy(ApiError):
     retry_after = 1
 
 
+class EngineUnavailable(ApiError):
+    """Temporal stopped answering while an action waited for it: nothing confirmed, retry later."""
+
+    status_code = 503
+    retry_after = RETRY_AFTER_SECONDS
+
+
 class IdempotencyKeyReused(ApiError):
     """A retry under an Idempotency-Key asked for something other than the first request."""
 
