@@ -39,11 +39,12 @@ async def test_the_last_full_verification_is_scraped_with_its_outcome_and_durati
 async def test_with_a_metrics_token_a_scrape_needs_it_as_its_bearer_token(
     database_url: str, temporal_client: Client
 ) -> None:
-    async with running_api(database_url, temporal_client, worker=False, metrics_token="scrape-secret-1") as api:
+    token = "scrape-secret-1"
+    async with running_api(database_url, temporal_client, worker=False, metrics_token=token) as api:
         bare = await api.http.get("/metrics")
         wrong = await api.http.get("/metrics", headers={"Authorization": "Bearer scrape-other"})
         user = await api.get("/metrics", SUPERVISOR)  # a person's sign-in token is not the scraper's
-        scraped = await api.http.get("/metrics", headers={"Authorization": "Bearer scrape-secret-1"})
+        scraped = await api.http.get("/metrics", headers={"Authorization": f"Bearer {token}"})
 
     for refused in (bare, wrong, user):
         assert refused.status_code == 401
