@@ -16,6 +16,7 @@ from store.event_log import EventLog
 from store.projection import READ_MODEL_VERSION
 from store.schema import items
 from tests.api.conftest import SUPERVISOR, Api, append_stories, running_api
+from tests.api.test_pages_http import _signed_in
 from tests.store.stories import ItemStory
 
 
@@ -63,3 +64,10 @@ async def test_the_row_rebuilt_from_the_log_lists_again(api: Api) -> None:
 
     assert listed.status_code == 200, listed.text
     assert {item["id"] for item in listed.json()["items"]} == {"item-old", "item-new"}
+
+
+async def test_the_ledger_page_answers_the_same_503(api: Api) -> None:
+    async with _signed_in(api, SUPERVISOR) as page:
+        answer = await page.get("/items")
+    assert answer.status_code == 503
+    assert answer.json()["detail"] == NEWER_DATA
