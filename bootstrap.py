@@ -33,6 +33,7 @@ from temporalio.worker import Interceptor, Worker
 from activities.audit import AuditActivities
 from activities.checkpoint import CheckpointActivities
 from activities.dues import count_dues
+from activities.key_sweep import KeySweepActivities
 from activities.ladder import LadderActivities
 from activities.notify import ChannelSettings, NotifyActivities
 from activities.rhythms import RhythmActivities, RhythmSettings
@@ -68,6 +69,7 @@ from workflows.checkpoint import CheckpointWorkflow
 from workflows.digest import DigestWorkflow
 from workflows.digest_schedule import ensure_digest_schedule
 from workflows.item import SupervisionItemWorkflow
+from workflows.key_sweep import KeySweepWorkflow, ensure_key_sweep_schedule
 from workflows.rhythm_schedule import ensure_rhythm_schedules
 from workflows.rhythms import RhythmWorkflow
 from workflows.signing import RequestSignatures
@@ -75,6 +77,9 @@ from workflows.signing import RequestSignatures
 log = structlog.get_logger(__name__)
 
 SHUTDOWN_GRACE = timedelta(seconds=10)
+# The API's client gives up a TCP connect that hangs (a Temporal host gone from the network) after
+# this, so the request answers 503 instead of waiting for the OS; workers keep the SDK's default.
+API_TEMPORAL_CONNECT_TIMEOUT = timedelta(seconds=3)
 
 # -- Temporal ---------------------------------------------------------------------------------
 
@@ -85,10 +90,12 @@ async def connect_temporal(
     lazy: bool = False,
     runtime: Runtime | None = None,
     tracer_provider: TracerProvider | None = None,
+    connect_timeout: timedelta | None = None,
 ) -> Client:
     """A Temporal client for `settings`: its namespace and TLS, the project's pydantic data converter.
 
     `lazy`: connect on first use (the API starts even while Temporal is down; /readyz says so).
+    `connect_timeout`: how long a connect may take (the SDK's default when None).
     Traced when given a provider: the interceptor then applies to every worker built on the client.
     Raises RuntimeError when Temporal cannot be reached (not lazy).
     """
@@ -100,6 +107,7 @@ async def connect_temporal(
         lazy=lazy,
         runtime=runtime,
         interceptors=temporal_interceptors(tracer_provider),
+        connect_timeout=connect_timeout,
     )
 
 
@@ -136,7 +144,10 @@ def create_app(
         try:
             # Lazy: the API starts even while Temporal is down (/readyz says so).
             client = temporal_client or await connect_temporal(
-                settings, lazy=True, tracer_provider=tracer_provider
+                settings,
+                lazy=True,
+                tracer_provider=tracer_provider,
+                connect_timeout=API_TEMPORAL_CONNECT_TIMEOUT,
             )
             app.state.services = api_services(settings, engine, client)
             yield
@@ -210,7 +221,7 @@ def build_worker(
     rhythms: RhythmActivities | None = None,
     interceptors: Sequence[Interceptor] = (),
 ) -> Worker:
-    """A worker for the item, digest and rhythm workflows and their activities, bound to one database.
+    """A worker for the item, digest, rhythm and key-sweep workflows and their activities, on one database.
 
     Actions must carry the API's signature under `action_key`. Without `notify`, notices reach
     the inbox only: no SMTP server, no robots, no HTTP client. `interceptors` run outside the
@@ -220,10 +231,11 @@ def build_worker(
     notify = notify or notify_activities(sessions)
     ladder = ladder or LadderActivities(PolicyStore(sessions))
     rhythms = rhythms or RhythmActivities(sessions, RhythmSettings())
+    sweep = KeySweepActivities(sessions)
     return _worker(
         client,
         task_queue,
-        [SupervisionItemWorkflow, DigestWorkflow, RhythmWorkflow],
+        [SupervisionItemWorkflow, DigestWorkflow, RhythmWorkflow, KeySweepWorkflow],
         [
             activities.append_events,
             activities.allocate_number,
@@ -235,6 +247,7 @@ def build_worker(
             ladder.choose_policy,
             ladder.arm_ladders,
             rhythms.run_rhythm,
+            sweep.sweep_idempotency_keys,
         ],
         [*interceptors, RequestSignatures(action_key)],
     )
@@ -262,6 +275,7 @@ async def run_worker(settings: Settings) -> None:
         sessions = make_sessions(engine)
         await ensure_digest_schedule(client, settings.task_queue, settings.digest_cron)
         await ensure_rhythm_schedules(client, settings.task_queue, settings.rhythm_cron)
+        await ensure_key_sweep_schedule(client, settings.task_queue, settings.idempotency_key_ttl_hours)
         signer = load_signer(settings, create_if_missing=True)  # embedded: created in the data dir
         every = timedelta(minutes=settings.checkpoint_every_minutes)
         await ensure_checkpoint_schedule(client, settings.task_queue, every)

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     # The Ed25519 key that signs audit checkpoints lives outside the database (embedded: data dir).
     audit_signer_file: Path | None = None
     checkpoint_every_minutes: int = Field(default=60, ge=1, description="signed audit checkpoint schedule")
+    # The bearer token the API's /metrics asks for (Prometheus' `authorization`); unset: /metrics is
+    # open, for a host where only the operator reaches the port. Compose sets it.
+    metrics_token: SecretStr | None = None
     # host:port where a worker serves /metrics (the Temporal SDK's exporter); empty: no endpoint.
     worker_metrics_address: str = ""
     # Where spans go (OTLP over HTTP, e.g. http://collector:4318); empty: tracing is off.

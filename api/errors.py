@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.service import RPCError
 
 from domain.refusals import CommandRefused, RefusalKind
+from store.projection import NewerReadModelVersion
 
 log = structlog.get_logger(__name__)
 
@@ -32,6 +33,7 @@ STARLETTE_WORDING = {
 }
 ENGINE_UNAVAILABLE = "督办引擎暂不可用，请稍后重试 / the workflow engine is unavailable, try again later"
 DATABASE_UNAVAILABLE = "数据库暂不可用，请稍后重试 / the database is unavailable, try again later"
+NEWER_DATA = "数据由更新版本写入，请升级本进程 / written by a newer duban version; upgrade this process"
 INTERNAL_ERROR = "服务器内部错误，请联系管理员 / internal error, please tell the administrator"
 # A 503 tells the client when to try again: long enough for a database or Temporal restart to finish.
 RETRY_AFTER_SECONDS = 5
@@ -82,6 +84,13 @@ class EngineBusy(ApiError):
 
     status_code = 429
     retry_after = 1
+
+
+class EngineUnavailable(ApiError):
+    """Temporal stopped answering while an action waited for it: nothing confirmed, retry later."""
+
+    status_code = 503
+    retry_after = RETRY_AFTER_SECONDS
 
 
 class IdempotencyKeyReused(ApiError):
@@ -180,7 +189,13 @@ def _unavailable(error: Exception) -> str | None:
     return None
 
 
-def _unexpected(error: Exception) -> JSONResponse:
+def _unexpected(error: Exception, newer_seen: set[str]) -> JSONResponse:
+    if isinstance(error, NewerReadModelVersion):
+        # A rolling upgrade: workers of the new release already write rows this process cannot read.
+        if str(error) not in newer_seen:
+            newer_seen.add(str(error))
+            log.warning("read model written by a newer duban", error=str(error))
+        return _json(503, NEWER_DATA)
     if (detail := _unavailable(error)) is not None:
         log.warning("dependency unavailable", error=str(error), error_type=type(error).__name__)
         return _json(503, detail)
@@ -189,7 +204,8 @@ def _unexpected(error: Exception) -> JSONResponse:
 
 
 class UnexpectedErrorMiddleware:
-    """Pure ASGI: answers an exception no handler took (503 for the database, else 500), logged once.
+    """Pure ASGI: answers an exception no handler took (503 for the database, Temporal or a read-model
+    row of a newer release, else 500), logged once.
 
     An `Exception` handler runs in Starlette's ServerErrorMiddleware, which re-raises after
     answering: the server then logged the error a second time and closed the keep-alive connection.
@@ -197,6 +213,7 @@ class UnexpectedErrorMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._newer_seen: set[str] = set()  # each newer row version is logged once per process
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the request; turn an exception raised before the response started into an answer."""
@@ -215,7 +232,7 @@ class UnexpectedErrorMiddleware:
         except Exception as error:
             if started:
                 raise  # half an answer is out: only the server closing the connection can tell the client
-            await _unexpected(error)(scope, receive, send)
+            await _unexpected(error, self._newer_seen)(scope, receive, send)
 
 
 def _location(loc: tuple[Any, ...] | list[Any]) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable
+from datetime import timedelta
 
+import structlog
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
@@ -16,7 +18,14 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.errors import EngineBusy, EngineTimeout, IdempotencyKeyReused, item_not_found
+from api.errors import (
+    ENGINE_UNAVAILABLE,
+    EngineBusy,
+    EngineTimeout,
+    EngineUnavailable,
+    IdempotencyKeyReused,
+    item_not_found,
+)
 from domain.commands import OpenItem
 from domain.dues import ComputedDues
 from domain.people import Actor
@@ -25,6 +34,13 @@ from workflows.item import SupervisionItemWorkflow
 from workflows.messages import ACT_UPDATE, ActionRequest, ActionResult, ItemStart, workflow_id_for
 from workflows.refusal_errors import refusal_from
 from workflows.signing import signed
+
+log = structlog.get_logger(__name__)
+# A call still waiting after this asks Temporal's health (no retries, same bound) and keeps asking
+# as often: a Temporal that went away answers 503 within seconds instead of after the SDK's ~10 s
+# of reconnecting, while a call the server is working on (an update waiting for a busy worker, or
+# retried on the item's in-flight limit) runs to its own end.
+HEALTH_PROBE_SECONDS = 1.0
 
 
 class ItemGateway:
@@ -86,10 +102,30 @@ class ItemGateway:
             )
         return result
 
+    async def _while_reachable(self, call: Awaitable[ActionResult]) -> ActionResult:
+        """`call`'s answer; EngineUnavailable as soon as Temporal fails a health check while it waits."""
+        task = asyncio.ensure_future(call)
+        try:
+            while not (await asyncio.wait({task}, timeout=HEALTH_PROBE_SECONDS))[0]:
+                if not await self._answers():
+                    log.warning("temporal unreachable while a call waited")
+                    raise EngineUnavailable(ENGINE_UNAVAILABLE)
+            return task.result()
+        finally:
+            task.cancel()  # a no-op once done; else Temporal is not answering: the call is abandoned
+
+    async def _answers(self) -> bool:
+        probe = timedelta(seconds=HEALTH_PROBE_SECONDS)
+        try:
+            async with asyncio.timeout(2 * HEALTH_PROBE_SECONDS):  # a connect that hangs, too
+                return await self._client.service_client.check_health(timeout=probe)
+        except (RPCError, RuntimeError, TimeoutError):
+            return False
+
     async def _confirmed(self, item_id: str, call: Awaitable[ActionResult]) -> ActionResult:
         try:
             async with asyncio.timeout(self._timeout):
-                return await call
+                return await self._while_reachable(call)
         except WorkflowUpdateFailedError as error:
             cause = error.cause
             if isinstance(cause, ApplicationError) and (refusal := refusal_from(cause)) is not None:

@@ -3,8 +3,10 @@
 Every row is turned into the body of `POST /api/items` and validated by the same ItemCreate
 schema, the same org checks and the same `decide` precheck the API applies to one opening; a
 problem is reported by row and column in Chinese. Nothing is opened unless every row is valid,
-or the caller asked for only the valid rows. Each row opens through `open_one` with the key
-`import:<sha256 of the file>:<row>`, so the same file uploaded again opens nothing new.
+or the caller asked for only the valid rows. Each row opens through `open_one` under the key
+`import:<sha256 of the row's validated body>` (keys are the uploading user's own), so a row
+opens once however often, in whichever file, at whichever row it is uploaded again within the
+keys' TTL; a corrected row is another body and opens once more.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from api.import_book import (
     template_workbook,
 )
 from api.import_rows import ImportProblem, OrgSnapshot, validate_rows
-from api.opening import open_one
+from api.opening import open_one, request_hash
 from api.permissions import Supervisor
 from api.schemas import ItemCreate
 from api.services import Services, ServicesDep
@@ -76,9 +78,12 @@ class ImportReport(BaseModel):
     errors: list[ImportProblem]
 
 
-def row_key(file_sha256: str, row: int) -> str:
-    """The Idempotency-Key a row opens under: the file's hash and the row's number."""
-    return f"import:{file_sha256}:{row}"
+def row_key(body: ItemCreate) -> str:
+    """The Idempotency-Key a row opens under: the hash of what it opens, not of the file around it.
+
+    Keyed by the file, a file saved again or with one row corrected opened every row a second time.
+    """
+    return f"import:{request_hash(body)}"
 
 
 def _summary(report: dict[str, Any]) -> str:
@@ -136,7 +141,7 @@ async def import_items(
         )
         if proceed and body is not None:
             try:
-                opened = await open_one(services, actor, body, row_key(file_sha256, row.number))
+                opened = await open_one(services, actor, body, row_key(body))
             except (CommandRefused, ApiError) as failure:
                 reason = failure.refusal.reason if isinstance(failure, CommandRefused) else failure.detail
                 result.status = "failed"
@@ -215,7 +220,7 @@ async def import_upload(
 
     200 with the report (dry run, or nothing new opened) · 201 when items were opened · 422 the file
     is not a 立项 list, or has invalid rows and nothing was opened (the report says which) · 413 too
-    large. Uploading the same file again opens nothing new: its rows answer `already_opened`.
+    large. A row uploaded again (in this file or another) opens nothing new: it answers `already_opened`.
     """
     data = await file.read(MAX_FILE_BYTES + 1)
     report = await import_items(services, actor, data, dry_run=dry_run, only_valid=only_valid)

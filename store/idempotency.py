@@ -7,13 +7,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from store.db import begin_write
 from store.schema import idempotency_keys
 
+# Keys swept per statement: a short write transaction each, however many expired at once.
+SWEEP_BATCH = 1000
 KEY_COLUMNS = (idempotency_keys.c.item_id, idempotency_keys.c.request_hash, idempotency_keys.c.created_at)
 
 
@@ -68,3 +70,24 @@ class IdempotencyKeys:
             await session.execute(upsert)
             row = (await session.execute(self._live(actor_id, key, now))).one()
         return KeyClaim.model_validate(row._mapping)
+
+    async def sweep(self, now: datetime, *, batch: int = SWEEP_BATCH) -> int:
+        """Delete the keys expired at `now`; how many were deleted.
+
+        An expired key is never read (`find` and `claim` treat it as unused), so deleting it
+        changes no answer: the next use of the key claims a new item, as it would have anyway.
+        A claim that takes a key over at the same moment has moved its `created_at` to now,
+        which the delete's own condition then excludes. Deletes in batches of `batch` rows.
+        """
+        expired = idempotency_keys.c.created_at <= now - self._ttl
+        pk = tuple_(idempotency_keys.c.actor_id, idempotency_keys.c.key)
+        deleted = 0
+        while True:
+            chosen = select(idempotency_keys.c.actor_id, idempotency_keys.c.key).where(expired).limit(batch)
+            async with self._sessions() as session, session.begin():
+                await begin_write(session)
+                result = await session.execute(delete(idempotency_keys).where(expired, pk.in_(chosen)))
+            swept = int(result.rowcount)  # type: ignore[attr-defined]
+            deleted += swept
+            if swept < batch:
+                return deleted

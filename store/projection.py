@@ -34,6 +34,11 @@ class UnknownReadModelVersion(StoreError):
     """A read-model row written in a shape this release does not know (by a newer release)."""
 
 
+class NewerReadModelVersion(UnknownReadModelVersion):
+    """A read-model row a newer release wrote (its version is above READ_MODEL_VERSION): this
+    process is the one out of date, not the row."""
+
+
 def state_document(state: ItemState) -> dict[str, Any]:
     """The versioned document the row's `state` column holds for `state`."""
     return {"version": READ_MODEL_VERSION, "state": state.model_dump(mode="json")}
@@ -54,7 +59,8 @@ def read_state(document: Any) -> ItemState:
     while version != READ_MODEL_VERSION:
         upgrade = _UPGRADES.get(version) if type(version) is int else None
         if upgrade is None:
-            raise UnknownReadModelVersion(
+            newer = type(version) is int and version > READ_MODEL_VERSION
+            raise (NewerReadModelVersion if newer else UnknownReadModelVersion)(
                 f"事项读模型行的版本 {version!r} 无法识别（本版本读取 {READ_MODEL_VERSION}）/ "
                 f"read-model row version {version!r} is unknown here (this release reads up to "
                 f"{READ_MODEL_VERSION}): upgrade the service, or rebuild the row from the audit log"

@@ -6,11 +6,14 @@ the read model when scraped, at most once per `REFRESH_SECONDS` however many scr
 scrape costs two indexed queries and a request nothing. Each app has its own registry: tests
 build many apps in one process. The last full verification is the process's (`LAST_VERIFICATION`):
 the API route and the auditor's page both run it, and each app's registry reports it.
+With METRICS_TOKEN set, a scrape must carry it as a bearer token (the figures name units and
+counts of items); without, /metrics is open.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import math
 import time
 from collections.abc import Iterator
@@ -19,11 +22,13 @@ from datetime import UTC, datetime
 
 import structlog
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from prometheus_fastapi_instrumentator import Instrumentator
 from prometheus_fastapi_instrumentator import metrics as http_metrics
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.stages import Light
@@ -35,6 +40,7 @@ REFRESH_TIMEOUT_SECONDS = 2.0
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 log = structlog.get_logger(__name__)
+SCRAPE_REFUSED = "需要指标令牌 / a valid metrics bearer token is required (METRICS_TOKEN)"
 
 
 @dataclass
@@ -152,6 +158,19 @@ def install_metrics(app: FastAPI) -> None:
 
     @app.get("/metrics", include_in_schema=False)
     async def scrape(request: Request) -> Response:
-        """Prometheus' text exposition format."""
+        """Prometheus' text exposition format; 401 without the bearer token when METRICS_TOKEN is set."""
+        if not scrape_allowed(request.app.state.services.settings.metrics_token, request):
+            return JSONResponse(
+                {"detail": SCRAPE_REFUSED}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+            )
         body = await metrics.render(request.app.state.services.sessions)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+def scrape_allowed(token: SecretStr | None, request: Request) -> bool:
+    """Whether `request` may read /metrics: always without a token, else with it as its bearer token."""
+    if token is None:
+        return True
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    expected = token.get_secret_value().encode()
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), expected)

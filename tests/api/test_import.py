@@ -13,7 +13,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 from api.import_book import CHOICES_SHEET, HEADERS, ITEMS_SHEET, MAX_ROWS
 from domain.instants import CHINA
-from tests.api.conftest import LEAD, SUPERVISOR, Api
+from tests.api.conftest import LEAD, SUPERVISOR, SUPERVISOR_2, Api
 from tests.api.import_books import fill_template
 from workflows.messages import workflow_id_for
 
@@ -239,3 +239,37 @@ async def test_a_file_that_is_not_a_list_is_refused_whole_in_chinese(api: Api) -
     unit = await upload(api, await filled(api, [row("单位不能立项")]), user=LEAD, dry_run="false")
     assert unit.status_code == 403
     assert await listed_titles(api) == []
+
+
+async def test_rows_open_once_by_their_content_whatever_file_carries_them(api: Api) -> None:
+    housing, roads, homes = (
+        row("推进老旧小区改造"),
+        row("城市道路维修", 牵头单位="jtj"),
+        row("保障性住房建设"),
+    )
+    first = await upload(api, await filled(api, [housing, roads, homes]), dry_run="false")
+    assert first.status_code == 201, first.text
+    opened = {r["item"]["title"]: r["item_id"] for r in first.json()["rows"]}
+
+    # The office corrects one row, reorders the list and saves it again: another file, same rows but one.
+    corrected = row("城市道路维修（含桥梁）", 牵头单位="jtj")
+    edited = await upload(api, await filled(api, [homes, corrected, housing]), dry_run="false")
+
+    assert edited.status_code == 201, edited.text
+    rows = edited.json()["rows"]
+    assert [r["status"] for r in rows] == ["already_opened", "opened", "already_opened"]
+    assert (rows[0]["item_id"], rows[2]["item_id"]) == (opened["保障性住房建设"], opened["推进老旧小区改造"])
+    assert rows[1]["item_id"] not in opened.values()
+    assert len(await listed_titles(api)) == 4
+
+    again = await upload(api, await filled(api, [corrected, housing, homes, housing]), dry_run="false")
+    assert again.status_code == 200, again.text
+    assert [r["status"] for r in again.json()["rows"]] == ["already_opened"] * 4
+    assert (
+        again.json()["rows"][1]["item_id"] == again.json()["rows"][3]["item_id"] == opened["推进老旧小区改造"]
+    )
+    assert len(await listed_titles(api)) == 4
+
+    theirs = await upload(api, await filled(api, [housing]), SUPERVISOR_2, dry_run="false")
+    assert theirs.status_code == 201, theirs.text  # keys are each user's own, as for POST /api/items
+    assert theirs.json()["rows"][0]["item_id"] not in opened.values()

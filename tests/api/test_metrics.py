@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from prometheus_client.parser import text_string_to_metric_families
+from temporalio.client import Client
 
-from tests.api.conftest import AUDITOR, SUPERVISOR, Api
+from telemetry.api_metrics import SCRAPE_REFUSED
+from tests.api.conftest import AUDITOR, SUPERVISOR, Api, running_api
 
 
 def _samples(exposition: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -32,3 +34,29 @@ async def test_the_last_full_verification_is_scraped_with_its_outcome_and_durati
     assert samples[("duban_verification_ok", ())] == 1.0
     assert samples[("duban_verification_duration_seconds", ())] > 0
     assert samples[("duban_verification_timestamp_seconds", ())] > 0
+
+
+async def test_with_a_metrics_token_a_scrape_needs_it_as_its_bearer_token(
+    database_url: str, temporal_client: Client
+) -> None:
+    token = "scrape-secret-1"
+    async with running_api(database_url, temporal_client, worker=False, metrics_token=token) as api:
+        bare = await api.http.get("/metrics")
+        wrong = await api.http.get("/metrics", headers={"Authorization": "Bearer scrape-other"})
+        user = await api.get("/metrics", SUPERVISOR)  # a person's sign-in token is not the scraper's
+        scraped = await api.http.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+
+    for refused in (bare, wrong, user):
+        assert refused.status_code == 401
+        assert refused.headers["WWW-Authenticate"] == "Bearer"
+        assert refused.json()["detail"] == SCRAPE_REFUSED
+        assert "duban_open_items" not in refused.text
+    assert scraped.status_code == 200
+    assert ("duban_metrics_refresh_failures_total", ()) in _samples(scraped.text)
+
+
+async def test_without_a_metrics_token_a_scrape_needs_none(api: Api) -> None:
+    assert api.settings.metrics_token is None
+    scraped = await api.http.get("/metrics")
+    assert scraped.status_code == 200
+    assert ("duban_metrics_refresh_failures_total", ()) in _samples(scraped.text)

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import Client, ScheduleActionExecutionStartWorkflow
+from temporalio.client import Client
 
 from audit.schedule import checkpoint_queue, ensure_checkpoint_schedule
 from bootstrap import checkpoint_worker
 from ledger.checkpoint import Signer, signature_valid
 from store.event_log import EventLog
 from store.ledger import Ledger
+from tests.fixtures.temporal import trigger_schedule
 from tests.store.stories import ItemStory
 from workflows.checkpoint import CHECKPOINT_SCHEDULE_ID, CheckpointRun, CheckpointWorkflow
 
@@ -40,14 +40,7 @@ async def test_the_schedule_is_created_once_and_its_runs_sign_checkpoints(
                 id=f"checkpoint-test-{uuid.uuid4()}",
                 task_queue=checkpoint_queue(task_queue),
             )
-            await schedule.trigger()
-            for _ in range(600):  # the trigger starts its run asynchronously
-                if (described := await schedule.describe()).info.recent_actions:
-                    break
-                await asyncio.sleep(0.1)
-            started = described.info.recent_actions[0].action
-            assert isinstance(started, ScheduleActionExecutionStartWorkflow)
-            await temporal_client.get_workflow_handle(started.workflow_id).result()
+            await temporal_client.get_workflow_handle(await trigger_schedule(schedule)).result()
     finally:
         await schedule.delete()
 

@@ -144,6 +144,11 @@ def test_prometheus_scrapes_the_api_and_every_worker_where_they_serve(
         "worker": ("/metrics", worker_port),
     }
     assert f":{worker_port}/metrics" in " ".join(services["worker"]["healthcheck"]["test"])
+    (api_job,) = (job for job in config["scrape_configs"] if job["dns_sd_configs"][0]["names"] == ["api"])
+    token_file = api_job["authorization"]["credentials_file"]
+    assert api_job["authorization"]["type"] == "Bearer"
+    assert any(volume.endswith(f":{token_file}:ro") for volume in services["prometheus"]["volumes"])
+    assert _environment(services["api"])["METRICS_TOKEN"].startswith("${METRICS_TOKEN:?")
     for name in ("prometheus", "grafana"):
         assert all(host == "127.0.0.1" for host, _ in _published(services[name])), f"{name} is for this host"
 
