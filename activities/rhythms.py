@@ -23,8 +23,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
-from activities.assessment_documents import draft_document, render_assessment_docx, render_assessment_xlsx
-from activities.documents import DOCX, XLSX, render_docx, render_xlsx
 from activities.figures import compute_figures
 from adapters.workdays import ChinaWorkdays
 from domain.instants import CHINA
@@ -254,6 +252,14 @@ class RhythmActivities:
     async def annual_documents(self, year: int) -> tuple[list[DocumentInfo], AnnualDraft]:
         """The year's 考核 draft (current policy, as of the year's end) stored as `.docx` and `.xlsx`
         under (kind, year) — a second call stores nothing new — and the draft itself."""
+        # Imported when a document is made (a few times a year): python-docx and openpyxl would
+        # otherwise sit in every worker's memory from its start (bench/RESULTS.md, figure 6).
+        from activities.assessment_documents import (  # noqa: PLC0415
+            draft_document,
+            render_assessment_docx,
+            render_assessment_xlsx,
+        )
+
         draft = await draft_annual_assessment(year, self._sessions)
         rendered = draft_document(draft)
         word = render_assessment_docx(rendered, self._settings.assessment_template)
@@ -289,6 +295,8 @@ class RhythmActivities:
         return figures, figures_hash(figures)
 
     async def _documents(self, rhythm: Rhythm, bounds: PeriodBounds) -> tuple[list[DocumentInfo], str]:
+        from activities.documents import render_docx, render_xlsx  # noqa: PLC0415 — as in annual_documents
+
         figures, digest = await self.figures(rhythm, bounds)
         if rhythm is Rhythm.MONTHLY:
             kinds = (DocumentKind.MONTHLY_BULLETIN, DocumentKind.MONTHLY_FIGURES)
@@ -309,6 +317,8 @@ class RhythmActivities:
     ) -> list[DocumentInfo]:
         """Store a period's `.docx` and `.xlsx` under (kind, period), unless already stored: the
         stored ones either way."""
+        from activities.documents import DOCX, XLSX  # noqa: PLC0415 — as in annual_documents
+
         now = _now()
         stored = []
         for kind, content, media, suffix in (
