@@ -25,7 +25,13 @@ import structlog
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter
+from temporalio.converter import (
+    CompositePayloadConverter,
+    DataConverter,
+    DefaultPayloadConverter,
+    JSONPlainPayloadConverter,
+)
 from temporalio.runtime import Runtime
 from temporalio.worker import Interceptor, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
@@ -82,6 +88,29 @@ WORKFLOW_RUNNER = SandboxedWorkflowRunner(
 
 # -- Temporal ---------------------------------------------------------------------------------
 
+# One JSON converter, and so one cache of TypeAdapters, for the whole process.
+_PYDANTIC_JSON = PydanticJSONPlainPayloadConverter()
+
+
+class SharedPydanticPayloadConverter(CompositePayloadConverter):
+    """The SDK's `PydanticPayloadConverter`, whose pydantic JSON converter is one per process.
+
+    The SDK makes a payload converter for every workflow run; the stock one brings its own
+    TypeAdapter cache, so each cached run built and kept its own adapters (bench/RESULTS.md,
+    figure 6). The other encodings are shared instances in the SDK already; the bytes are the same.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            *(
+                _PYDANTIC_JSON if isinstance(converter, JSONPlainPayloadConverter) else converter
+                for converter in DefaultPayloadConverter.default_encoding_payload_converters
+            )
+        )
+
+
+DATA_CONVERTER = DataConverter(payload_converter_class=SharedPydanticPayloadConverter)
+
 
 async def connect_temporal(
     settings: Settings,
@@ -99,7 +128,7 @@ async def connect_temporal(
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
         tls=settings.temporal_tls(),
         lazy=lazy,
         runtime=runtime,
