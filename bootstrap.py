@@ -18,17 +18,23 @@ import signal
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import structlog
-from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter
+from temporalio.converter import (
+    CompositePayloadConverter,
+    DataConverter,
+    DefaultPayloadConverter,
+    JSONPlainPayloadConverter,
+)
 from temporalio.runtime import Runtime
 from temporalio.worker import Interceptor, Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.audit import AuditActivities
 from activities.checkpoint import CheckpointActivities
@@ -37,20 +43,14 @@ from activities.key_sweep import KeySweepActivities
 from activities.ladder import LadderActivities
 from activities.notify import ChannelSettings, NotifyActivities
 from activities.rhythms import RhythmActivities, RhythmSettings
-from api.app import build_api
-from api.gateway import ItemGateway
-from api.services import Services
 from audit.keys import load_signer
 from audit.schedule import checkpoint_queue, ensure_checkpoint_schedule
 from ledger.checkpoint import Signer
-from pages import install_pages
 from settings import Settings
 from store.db import make_engine, make_sessions
 from store.digest_queue import DigestQueue
 from store.event_log import EventLog
-from store.idempotency import IdempotencyKeys
 from store.inbox import Inbox
-from store.items import ItemQueries
 from store.ledger import Ledger
 from store.numbers import ItemNumbers
 from store.org import OrgDirectory
@@ -61,7 +61,6 @@ from telemetry.tracing import (
     WORKER_SERVICE,
     otlp_tracer_provider,
     temporal_interceptors,
-    trace_app,
     trace_engine,
 )
 from telemetry.worker_metrics import HISTOGRAMS, MetricsInterceptor, WorkerMetrics
@@ -74,14 +73,49 @@ from workflows.rhythm_schedule import ensure_rhythm_schedules
 from workflows.rhythms import RhythmWorkflow
 from workflows.signing import RequestSignatures
 
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from api.services import Services
+
 log = structlog.get_logger(__name__)
 
 SHUTDOWN_GRACE = timedelta(seconds=10)
 # The API's client gives up a TCP connect that hangs (a Temporal host gone from the network) after
 # this, so the request answers 503 instead of waiting for the OS; workers keep the SDK's default.
 API_TEMPORAL_CONNECT_TIMEOUT = timedelta(seconds=3)
+# The workflow modules are imported once, not again for every workflow run the sandbox starts:
+# each cached item paid ~30 KiB for its own copy of workflows/item.py (bench/RESULTS.md, figure 6).
+# Safe because no module under workflows/ keeps state at module level; everything those
+# modules import is passed through already.
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows")
+)
 
 # -- Temporal ---------------------------------------------------------------------------------
+
+# One JSON converter, and so one cache of TypeAdapters, for the whole process.
+_PYDANTIC_JSON = PydanticJSONPlainPayloadConverter()
+
+
+class SharedPydanticPayloadConverter(CompositePayloadConverter):
+    """The SDK's `PydanticPayloadConverter`, whose pydantic JSON converter is one per process.
+
+    The SDK makes a payload converter for every workflow run; the stock one brings its own
+    TypeAdapter cache, so each cached run built and kept its own adapters (bench/RESULTS.md,
+    figure 6). The other encodings are shared instances in the SDK already; the bytes are the same.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            *(
+                _PYDANTIC_JSON if isinstance(converter, JSONPlainPayloadConverter) else converter
+                for converter in DefaultPayloadConverter.default_encoding_payload_converters
+            )
+        )
+
+
+DATA_CONVERTER = DataConverter(payload_converter_class=SharedPydanticPayloadConverter)
 
 
 async def connect_temporal(
@@ -102,7 +136,7 @@ async def connect_temporal(
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
         tls=settings.temporal_tls(),
         lazy=lazy,
         runtime=runtime,
@@ -135,6 +169,12 @@ def create_app(
     when `tracer_provider` is given (tests) or OTEL_EXPORTER_OTLP_ENDPOINT is set; a given client
     must then carry the tracing interceptor itself.
     """
+    # The API's modules (FastAPI, the routers, the pages) are imported here, not at the top: the
+    # worker shares this module and would otherwise carry them all (bench/RESULTS.md, figure 6).
+    from api.app import build_api  # noqa: PLC0415
+    from pages import install_pages  # noqa: PLC0415
+    from telemetry.tracing import trace_app  # noqa: PLC0415
+
     tracer_provider = tracer_provider or otlp_tracer_provider(settings, API_SERVICE)
 
     @asynccontextmanager
@@ -162,6 +202,11 @@ def create_app(
 
 def api_services(settings: Settings, engine: AsyncEngine, temporal: Client) -> Services:
     """The API's stores and gateway, wired onto one engine and one client."""
+    from api.gateway import ItemGateway  # noqa: PLC0415 — the API's modules, as in create_app
+    from api.services import Services  # noqa: PLC0415
+    from store.idempotency import IdempotencyKeys  # noqa: PLC0415
+    from store.items import ItemQueries  # noqa: PLC0415
+
     sessions = make_sessions(engine)
     return Services(
         settings=settings,
@@ -205,6 +250,7 @@ def _worker(
         workflows=workflows,
         activities=activities,
         interceptors=interceptors,
+        workflow_runner=WORKFLOW_RUNNER,
         graceful_shutdown_timeout=SHUTDOWN_GRACE,
     )
 

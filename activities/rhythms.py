@@ -23,8 +23,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
-from activities.assessment_documents import draft_document, render_assessment_docx, render_assessment_xlsx
-from activities.documents import DOCX, XLSX, render_docx, render_xlsx
 from adapters.workdays import ChinaWorkdays
 from domain.instants import CHINA
 from domain.people import Role
@@ -260,6 +258,14 @@ class RhythmActivities:
         under (kind, year) — a second call stores nothing new — and the draft the stored documents
         hold: when an earlier attempt stored them under a policy since replaced, the draft under the
         version that gives their hash (None if no adopted version gives it any more)."""
+        # Imported when a document is made (a few times a year): python-docx and openpyxl would
+        # otherwise sit in every worker's memory from its start (bench/RESULTS.md, figure 6).
+        from activities.assessment_documents import (  # noqa: PLC0415
+            draft_document,
+            render_assessment_docx,
+            render_assessment_xlsx,
+        )
+
         service = AssessmentService(self._sessions)
         found = await service.findings(year_period(year))
         draft = annual_draft(year, found, await service.policy(None))
@@ -299,6 +305,8 @@ class RhythmActivities:
         return figures, figures_hash(figures)
 
     async def _documents(self, rhythm: Rhythm, bounds: PeriodBounds) -> tuple[list[DocumentInfo], str]:
+        from activities.documents import render_docx, render_xlsx  # noqa: PLC0415 — as in annual_documents
+
         figures, digest = await self.figures(rhythm, bounds)
         if rhythm is Rhythm.MONTHLY:
             kinds = (DocumentKind.MONTHLY_BULLETIN, DocumentKind.MONTHLY_FIGURES)
@@ -319,6 +327,8 @@ class RhythmActivities:
     ) -> list[DocumentInfo]:
         """Store a period's `.docx` and `.xlsx` under (kind, period), unless already stored: the
         stored ones either way."""
+        from activities.documents import DOCX, XLSX  # noqa: PLC0415 — as in annual_documents
+
         now = _now()
         stored = []
         for kind, content, media, suffix in (

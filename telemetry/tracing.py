@@ -14,17 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import opentelemetry.context
-from fastapi import FastAPI
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
-from opentelemetry.metrics import NoOpMeter
-from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.api.common.v1 import Payload
@@ -32,6 +25,9 @@ from temporalio.contrib.opentelemetry import TracingInterceptor, TracingWorkflow
 from temporalio.worker import HandleUpdateInput, WorkflowInterceptorClassInput
 
 from settings import Settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 API_SERVICE = "duban-api"
 WORKER_SERVICE = "duban-worker"
@@ -44,6 +40,12 @@ def otlp_tracer_provider(settings: Settings, service: str) -> TracerProvider | N
     endpoint = settings.otel_exporter_otlp_endpoint
     if not endpoint:
         return None
+    # The exporter and the instrumentations are imported only by a traced process: an untraced
+    # worker would otherwise carry FastAPI and the exporters in its memory (bench/RESULTS.md, figure 6).
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter  # noqa: PLC0415
+    from opentelemetry.sdk.resources import SERVICE_NAME, Resource  # noqa: PLC0415
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor  # noqa: PLC0415
+
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service}))
     # The endpoint is the collector's base URL, as OTEL_EXPORTER_OTLP_ENDPOINT means it.
     exporter = OTLPSpanExporter(endpoint=f"{endpoint.rstrip('/')}/v1/traces")
@@ -128,6 +130,8 @@ def temporal_interceptors(provider: TracerProvider | None) -> list[TracingInterc
 def trace_app(app: FastAPI, provider: TracerProvider | None) -> None:
     """One server span per request, named by its route template (never by an item id)."""
     if provider is not None:
+        from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor  # noqa: PLC0415 — traced only
+
         FastAPIInstrumentor.instrument_app(app, tracer_provider=provider, excluded_urls=UNTRACED_PATHS)
 
 
@@ -141,6 +145,9 @@ def trace_engine(engine: AsyncEngine, provider: TracerProvider | None) -> None:
     """
     if provider is None:
         return
+    from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer  # noqa: PLC0415 — traced only
+    from opentelemetry.metrics import NoOpMeter  # noqa: PLC0415
+
     tracer = provider.get_tracer("opentelemetry.instrumentation.sqlalchemy")
     usage = NoOpMeter("duban").create_up_down_counter("db.client.connections.usage")
     EngineTracer(tracer, engine.sync_engine, usage)  # type: ignore[no-untyped-call]  # the library is untyped

@@ -255,6 +255,21 @@ def test_importing_the_cli_loads_neither_the_web_stack_nor_temporal_nor_the_data
     assert result.stdout.strip() == "[]"
 
 
+# What only the API, a traced process or a rhythm's documents need (bench/RESULTS.md, figure 6).
+NOT_IN_WORKER = {"fastapi", "starlette", "jinja2", "docx", "openpyxl", "api", "pages"}
+
+
+def test_the_worker_loads_neither_the_web_stack_nor_the_document_libraries() -> None:
+    probe = (
+        "import sys, worker\n"
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({sorted(NOT_IN_WORKER)!r})))"
+    )
+    result = subprocess.run(  # noqa: S603 — our own interpreter
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
 def test_duban_help_lists_the_commands_without_loading_them() -> None:
     probe = (
         "import sys, cli\n"
