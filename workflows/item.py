@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.decide import Context, Decision, MissingDue, decide
     from domain.dues import ComputedDues
     from domain.events import ItemUrged
+    from domain.instants import CHINA
     from domain.people import SYSTEM_ACTOR
     from domain.refusals import Refusal, invalid
     from domain.state import ItemState
@@ -134,9 +135,11 @@ class SupervisionItemWorkflow:
             while True:  # again only when the log already held other events: decide on them
                 number = self._journal.state.number
                 if request.action == "open" and not self._journal.state.opened:
+                    # Numbered in the Beijing year (01:00 on 1 January is the new year's). Replay
+                    # does not compare an activity's input, so runs numbered by the UTC year replay.
                     number = await store_call(
                         ALLOCATE_NUMBER_ACTIVITY,
-                        NumberRequest(item_id=self._item_id, year=workflow.now().year),
+                        NumberRequest(item_id=self._item_id, year=workflow.now().astimezone(CHINA).year),
                         result_type=str,
                         start_to_close=STORE_TIMEOUT,
                         retry_policy=STORE_RETRY,
