@@ -294,6 +294,7 @@ def test_docker_compose_accepts_the_file_when_the_secrets_are_set() -> None:
             "ACTION_SIGNING_KEY": "a-real-key",
             "POSTGRES_PASSWORD": "a-real-password",
             "GRAFANA_ADMIN_PASSWORD": "a-real-password",
+            "METRICS_TOKEN": "a-real-token",
         }
     )
     assert result.returncode == 0, result.stderr
