@@ -41,6 +41,9 @@ log = structlog.get_logger(__name__)
 # of reconnecting, while a call the server is working on (an update waiting for a busy worker, or
 # retried on the item's in-flight limit) runs to its own end.
 HEALTH_PROBE_SECONDS = 1.0
+# A refused connection is the server gone; a probe that only runs out of time may be a live
+# server under load (CI saw it): that many silent probes in a row before the call is given up.
+SILENT_PROBES = 3
 
 
 class ItemGateway:
@@ -105,21 +108,29 @@ class ItemGateway:
     async def _while_reachable(self, call: Awaitable[ActionResult]) -> ActionResult:
         """`call`'s answer; EngineUnavailable as soon as Temporal fails a health check while it waits."""
         task = asyncio.ensure_future(call)
+        silent = 0
         try:
             while not (await asyncio.wait({task}, timeout=HEALTH_PROBE_SECONDS))[0]:
-                if not await self._answers():
-                    log.warning("temporal unreachable while a call waited")
+                answer = await self._answers()
+                silent = silent + 1 if answer is None else 0
+                if answer is False or silent >= SILENT_PROBES:
+                    log.warning("temporal unreachable while a call waited", silent_probes=silent)
                     raise EngineUnavailable(ENGINE_UNAVAILABLE)
             return task.result()
         finally:
             task.cancel()  # a no-op once done; else Temporal is not answering: the call is abandoned
 
-    async def _answers(self) -> bool:
+    async def _answers(self) -> bool | None:
+        """True: healthy; False: the server refused or failed the check; None: no answer in time."""
         probe = timedelta(seconds=HEALTH_PROBE_SECONDS)
         try:
             async with asyncio.timeout(2 * HEALTH_PROBE_SECONDS):  # a connect that hangs, too
                 return await self._client.service_client.check_health(timeout=probe)
-        except (RPCError, RuntimeError, TimeoutError):
+        except TimeoutError:
+            return None
+        except RPCError as error:
+            return None if error.status is RPCStatusCode.DEADLINE_EXCEEDED else False
+        except RuntimeError:
             return False
 
     async def _confirmed(self, item_id: str, call: Awaitable[ActionResult]) -> ActionResult:
