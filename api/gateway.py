@@ -44,6 +44,7 @@ HEALTH_PROBE_SECONDS = 1.0
 # A refused connection is the server gone; a probe that only runs out of time may be a live
 # server under load (CI saw it): that many silent probes in a row before the call is given up.
 SILENT_PROBES = 3
+SILENT_STATUSES = frozenset({RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED})
 
 
 class ItemGateway:
@@ -129,7 +130,8 @@ class ItemGateway:
         except TimeoutError:
             return None
         except RPCError as error:
-            return None if error.status is RPCStatusCode.DEADLINE_EXCEEDED else False
+            # The probe's own deadline comes back as CANCELLED ("Timeout expired") from the SDK's core.
+            return None if error.status in SILENT_STATUSES else False
         except RuntimeError:
             return False
 
