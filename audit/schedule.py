@@ -4,22 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from temporalio.client import (
-    Client,
-    Schedule,
-    ScheduleActionStartWorkflow,
-    ScheduleIntervalSpec,
-    ScheduleOverlapPolicy,
-    SchedulePolicy,
-    ScheduleSpec,
-)
+from temporalio.client import Client, Schedule
 
 from workflows.checkpoint import (
     CHECKPOINT_SCHEDULE_ID,
     CHECKPOINT_WORKFLOW,
     CheckpointRun,
 )
-from workflows.schedules import upsert_schedule
+from workflows.schedules import every as every_interval
+from workflows.schedules import one_at_a_time, upsert_schedule
 
 
 def checkpoint_queue(task_queue: str) -> str:
@@ -29,15 +22,12 @@ def checkpoint_queue(task_queue: str) -> str:
 
 def checkpoint_schedule(task_queue: str, every: timedelta) -> Schedule:
     """A checkpoint every `every`; one still running when the next is due is not doubled."""
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
-            CHECKPOINT_WORKFLOW,
-            CheckpointRun(),
-            id=f"{CHECKPOINT_SCHEDULE_ID}-run",
-            task_queue=checkpoint_queue(task_queue),
-        ),
-        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    return one_at_a_time(
+        CHECKPOINT_SCHEDULE_ID,
+        CHECKPOINT_WORKFLOW,
+        CheckpointRun(),
+        checkpoint_queue(task_queue),
+        every_interval(every),
     )
 
 

@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-from temporalio.client import (
-    Client,
-    Schedule,
-    ScheduleActionStartWorkflow,
-    ScheduleOverlapPolicy,
-    SchedulePolicy,
-    ScheduleSpec,
-)
+from temporalio.client import Client, Schedule
 
 from workflows.digest_messages import DIGEST_SCHEDULE_ID, DIGEST_WORKFLOW, DigestRun
-from workflows.schedules import upsert_schedule
+from workflows.schedules import TIME_ZONE, daily_at, one_at_a_time, upsert_schedule
 
-TIME_ZONE = "Asia/Shanghai"
+__all__ = ["TIME_ZONE", "digest_schedule", "ensure_digest_schedule"]
 
 
 def digest_schedule(task_queue: str, cron: str) -> Schedule:
     """The daily digest at `cron` (Beijing time); a run still going when the next is due is not doubled."""
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
-            DIGEST_WORKFLOW, DigestRun(), id=f"{DIGEST_SCHEDULE_ID}-run", task_queue=task_queue
-        ),
-        spec=ScheduleSpec(cron_expressions=[cron], time_zone_name=TIME_ZONE),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
-    )
+    return one_at_a_time(DIGEST_SCHEDULE_ID, DIGEST_WORKFLOW, DigestRun(), task_queue, daily_at(cron))
 
 
 async def ensure_digest_schedule(client: Client, task_queue: str, cron: str) -> None:

@@ -9,21 +9,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.client import (
-    Client,
-    Schedule,
-    ScheduleActionStartWorkflow,
-    ScheduleIntervalSpec,
-    ScheduleOverlapPolicy,
-    SchedulePolicy,
-    ScheduleSpec,
-)
+from temporalio.client import Client, Schedule
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ConfigDict, Field
 
-    from workflows.schedules import upsert_schedule
+    from workflows.schedules import every, one_at_a_time, upsert_schedule
 
 KEY_SWEEP_WORKFLOW = "KeySweepWorkflow"
 SWEEP_KEYS_ACTIVITY = "sweep_idempotency_keys"
@@ -66,15 +58,12 @@ class KeySweepWorkflow:
 
 def key_sweep_schedule(task_queue: str, ttl_hours: int) -> Schedule:
     """A sweep every KEY_SWEEP_EVERY on `task_queue`; one still running when the next is due is skipped."""
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
-            KEY_SWEEP_WORKFLOW,
-            KeySweepRun(ttl_hours=ttl_hours),
-            id=f"{KEY_SWEEP_SCHEDULE_ID}-run",
-            task_queue=task_queue,
-        ),
-        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=KEY_SWEEP_EVERY)]),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    return one_at_a_time(
+        KEY_SWEEP_SCHEDULE_ID,
+        KEY_SWEEP_WORKFLOW,
+        KeySweepRun(ttl_hours=ttl_hours),
+        task_queue,
+        every(KEY_SWEEP_EVERY),
     )
 
 

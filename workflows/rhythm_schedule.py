@@ -9,32 +9,22 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from temporalio.client import (
-    Client,
-    Schedule,
-    ScheduleActionStartWorkflow,
-    ScheduleOverlapPolicy,
-    SchedulePolicy,
-    ScheduleSpec,
-)
+from temporalio.client import Client, Schedule
 
 from domain.rhythms import Rhythm
-from workflows.digest_schedule import TIME_ZONE
 from workflows.rhythm_messages import RHYTHM_WORKFLOW, SCHEDULE_IDS, RhythmRun
-from workflows.schedules import upsert_schedule
+from workflows.schedules import daily_at, one_at_a_time, upsert_schedule
 
 
 def rhythm_schedule(rhythm: Rhythm, task_queue: str, cron: str) -> Schedule:
     """The daily check of one rhythm at `cron` (Beijing time)."""
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
-            RHYTHM_WORKFLOW,
-            RhythmRun(rhythm=rhythm),
-            id=f"{SCHEDULE_IDS[rhythm]}-run",
-            task_queue=task_queue,
-        ),
-        spec=ScheduleSpec(cron_expressions=[cron], time_zone_name=TIME_ZONE),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(days=1)),
+    return one_at_a_time(
+        SCHEDULE_IDS[rhythm],
+        RHYTHM_WORKFLOW,
+        RhythmRun(rhythm=rhythm),
+        task_queue,
+        daily_at(cron),
+        catchup_window=timedelta(days=1),
     )
 
 
