@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, text, update
@@ -13,13 +14,43 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.assessment import DEFAULT_RULES, ScoringRules
 from ledger.hashing import GENESIS_HASH
-from store.assessment import PeriodPublished, PolicyVersionMissing, PublicationStore, ScoringPolicyStore
+from store.assessment import (
+    PeriodPublished,
+    PolicyVersionMissing,
+    Publication,
+    PublicationStore,
+    ScoringPolicyStore,
+)
 from store.assessment_tables import assessment_policies, assessment_publications
 from tests.store.tampering import tamper
 
 Q1 = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 3, 31, tzinfo=UTC))
 Q2 = (datetime(2026, 4, 1, tzinfo=UTC), datetime(2026, 6, 30, tzinfo=UTC))
 FIGURES = [{"unit": "fgw", "score": 97.5, "band": "excellent", "rank": 1}]
+
+
+async def publish(
+    store: PublicationStore,
+    period: tuple[datetime, datetime],
+    *,
+    policy_version: int = 1,
+    figures: list[dict[str, Any]] | None = None,
+    author: str = "s",
+    note: str = "",
+    revise: bool = False,
+    breakdown: dict[str, Any] | None = None,
+) -> Publication:
+    """Publish `period`'s figures (FIGURES unless given) with the tests' defaults."""
+    return await store.publish(
+        period_from=period[0],
+        period_to=period[1],
+        policy_version=policy_version,
+        figures=FIGURES if figures is None else figures,
+        author=author,
+        note=note,
+        revise=revise,
+        breakdown=breakdown,
+    )
 
 
 async def test_the_seeded_default_is_current_and_edits_are_new_versions(
@@ -61,15 +92,7 @@ async def test_concurrent_edits_each_get_their_own_version(
 async def test_the_database_refuses_to_rewrite_either_table(
     sessions: async_sessionmaker[AsyncSession], table: object
 ) -> None:
-    await PublicationStore(sessions).publish(
-        period_from=Q1[0],
-        period_to=Q1[1],
-        policy_version=1,
-        figures=FIGURES,
-        author="s",
-        note="",
-        revise=False,
-    )
+    await publish(PublicationStore(sessions), Q1)
     for statement in (update(table).values(note="改写"), delete(table)):  # type: ignore[arg-type]
         with pytest.raises(DBAPIError, match="immutable"):
             async with sessions() as session, session.begin():
@@ -80,45 +103,15 @@ async def test_a_period_is_published_once_unless_revised_and_the_chain_links(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     store = PublicationStore(sessions)
-    first = await store.publish(
-        period_from=Q1[0],
-        period_to=Q1[1],
-        policy_version=1,
-        figures=FIGURES,
-        author="sup-zhang",
-        note="",
-        revise=False,
-    )
+    first = await publish(store, Q1, author="sup-zhang")
     assert (first.position, first.revision, first.prev_hash) == (1, 1, GENESIS_HASH)
     with pytest.raises(PeriodPublished) as refused:
-        await store.publish(
-            period_from=Q1[0],
-            period_to=Q1[1],
-            policy_version=2,
-            figures=[],
-            author="sup-zhang",
-            note="",
-            revise=False,
-        )
+        await publish(store, Q1, policy_version=2, figures=[], author="sup-zhang")
     assert refused.value.revision == 1
-    revised = await store.publish(
-        period_from=Q1[0],
-        period_to=Q1[1],
-        policy_version=2,
-        figures=[],
-        author="sup-zhang",
-        note="更正",
-        revise=True,
+    revised = await publish(
+        store, Q1, policy_version=2, figures=[], author="sup-zhang", note="更正", revise=True
     )
-    other = await store.publish(
-        period_from=Q2[0],
-        period_to=Q2[1],
-        policy_version=2,
-        figures=FIGURES,
-        author="sup-liu",
-        note="",
-        revise=False,
-    )
+    other = await publish(store, Q2, policy_version=2, author="sup-liu")
     assert (revised.position, revised.revision, revised.prev_hash) == (2, 2, first.hash)
     assert (other.position, other.revision, other.prev_hash) == (3, 1, revised.hash)
     stored = await store.all()
@@ -132,15 +125,7 @@ async def test_a_publication_changed_behind_the_triggers_fails_verification(
 ) -> None:
     store = PublicationStore(sessions)
     for start, end in (Q1, Q2):
-        await store.publish(
-            period_from=start,
-            period_to=end,
-            policy_version=1,
-            figures=FIGURES,
-            author="s",
-            note="",
-            revise=False,
-        )
+        await publish(store, (start, end))
     t = assessment_publications
     changed = [{"unit": "fgw", "score": 100.0, "band": "excellent", "rank": 1}]
     await tamper(sessions, [update(t).where(t.c.position == 1).values(figures=changed)])
@@ -161,25 +146,8 @@ async def test_the_kept_breakdown_is_read_back_and_covered_by_the_chain(
         "calendar": "chinesecalendar 1.10",
         "lines": [{"unit": "fgw", "rule": "red_card", "points": -3.0}],
     }
-    without = await store.publish(
-        period_from=Q1[0],
-        period_to=Q1[1],
-        policy_version=1,
-        figures=FIGURES,
-        author="s",
-        note="",
-        revise=False,
-    )
-    with_lines = await store.publish(
-        period_from=Q2[0],
-        period_to=Q2[1],
-        policy_version=1,
-        figures=FIGURES,
-        author="s",
-        note="",
-        revise=False,
-        breakdown=kept,
-    )
+    without = await publish(store, Q1)
+    with_lines = await publish(store, Q2, breakdown=kept)
     assert "breakdown_hash" not in without.content()  # a row without one hashes as rows always did
     assert (await store.get(2)) == with_lines
     assert with_lines.breakdown == kept
