@@ -14,7 +14,7 @@ from typing import Protocol
 from domain.ladder import Audience
 from domain.org import OrgChart, UnitRecord, UserRecord
 from domain.people import Role
-from domain.state import ItemState
+from domain.state import ItemState, signing_unit
 
 URGE_AUDIENCE = [Audience.UNIT_HANDLERS, Audience.UNIT_LEADER]
 """Whom a supervisor's 催办 reaches: the units' handlers and heads."""
@@ -46,10 +46,9 @@ def audience_for(step: str, audience: list[Audience]) -> list[Audience]:
 
 def step_units(state: ItemState, step: str) -> list[str]:
     """The units a step concerns: the signing unit, the lead unit for its own steps, else none."""
-    kind, _, unit = step.partition(":")
-    if kind == "sign_for":
+    if (unit := signing_unit(step)) is not None:
         return [unit]
-    return [state.lead_unit] if kind in _LEAD_UNIT_STEPS else []
+    return [state.lead_unit] if step.partition(":")[0] in _LEAD_UNIT_STEPS else []
 
 
 class Addressees(Protocol):

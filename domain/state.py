@@ -247,6 +247,18 @@ def _unit_part(state: ItemState, unit: str) -> WaitsOn:
     return WaitsOn.LEAD_UNIT if unit == state.lead_unit else WaitsOn.CO_UNIT
 
 
+def sign_for_step(unit: str) -> str:
+    """The step key of `unit`'s sign-for (签收): the one step that names a unit after its colon."""
+    return f"sign_for:{unit}"
+
+
+def signing_unit(step: str) -> str | None:
+    """The unit a sign-for step key names ("sign_for:fgw" → "fgw"); None for every other step
+    (after their colon, if any, comes a milestone's own name)."""
+    kind, _, unit = step.partition(":")
+    return unit if kind == "sign_for" else None
+
+
 def waiting_for(state: ItemState) -> tuple[PendingStep, ...]:
     """What the item waits for, derived from its state (empty once closed or cancelled)."""
     if not state.opened or not state.stage.is_open:
@@ -279,7 +291,7 @@ def _deploy_steps(state: ItemState) -> list[PendingStep]:
         if assignment.status is AssignmentStatus.PENDING:
             steps.append(
                 PendingStep(
-                    step=f"sign_for:{unit}",
+                    step=sign_for_step(unit),
                     waits_on=_unit_part(state, unit),
                     unit=unit,
                     due=assignment.sign_for_due,

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from domain.instants import CHINA
 from domain.ladder import LEVEL_LABELS, Audience, Level
+from domain.state import signing_unit
 from domain.vocabulary import (
     ACTION_LABELS,
     CATEGORY_LABELS,
@@ -88,7 +89,8 @@ def _step(step: str, names: OrgNames) -> str:
     kind, _, rest = step.partition(":")
     label = STEP_LABELS.get(kind) or ACTION_LABELS.get(kind, kind)
     # After the colon: the unit to sign for (an id), or a milestone's own name (text, shown as typed).
-    concerns = names.unit(rest) if kind == "sign_for" else rest
+    unit = signing_unit(step)
+    concerns = rest if unit is None else names.unit(unit)
     return f"{label}（{concerns}）" if rest else label
 
 

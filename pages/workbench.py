@@ -15,7 +15,7 @@ from api.services import ServicesDep
 from domain.decide import Context, waiting_actions
 from domain.people import Actor, Role
 from domain.stages import Light, Stage
-from domain.state import ItemState, PlanStatus
+from domain.state import ItemState, PlanStatus, sign_for_step
 from domain.vocabulary import ACTION_LABELS
 from pages.errors import mark_page
 from pages.web import CsrfChecked, PageActor, PageUser, passes, render, see_other
@@ -60,7 +60,7 @@ def _due(state: ItemState, actions: list[str], actor: Actor) -> datetime | None:
     """When the first of `actions` is due for `actor` (the step's own due, else the item's soonest)."""
     wanted = {_ACTION_STEPS[a] for a in actions if a in _ACTION_STEPS}
     if "sign_for" in actions and actor.unit:
-        wanted.add(f"sign_for:{actor.unit}")
+        wanted.add(sign_for_step(actor.unit))
     dues = [step.due for step in state.pending if step.due is not None]
     own = [step.due for step in state.pending if step.due is not None and step.step in wanted]
     return min(own or dues) if (own or dues) else None
